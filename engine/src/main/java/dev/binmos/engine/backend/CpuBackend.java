@@ -1,0 +1,175 @@
+package dev.binmos.engine.backend;
+
+import dev.binmos.engine.kv.DenseKvCache;
+import dev.binmos.engine.model.Configuration;
+import dev.binmos.engine.model.LayerWeights;
+import dev.binmos.engine.model.Llama;
+import dev.binmos.engine.util.Parallel;
+
+/**
+ * The Llama forward pass on the CPU, for a batch of consecutive tokens of one session: RMSNorm, RoPE,
+ * grouped-query attention through the session's KV cache, SwiGLU MLP. Matrix products go through
+ * {@link dev.binmos.engine.linear.Linear}, so every weight format runs the same code.
+ */
+public final class CpuBackend implements Backend {
+    private final Llama model;
+    private final Configuration c;
+    private final Parallel parallel;
+    /** RoPE frequency of each pair within a head. */
+    private final float[] ropeFreq;
+
+    public CpuBackend(Llama model, Parallel parallel) {
+        this.model = model;
+        this.c = model.config();
+        this.parallel = parallel;
+        int hs = c.headSize();
+        this.ropeFreq = new float[hs / 2];
+        for (int i = 0; i < hs; i += 2) {
+            ropeFreq[i / 2] = 1.0f / (float) Math.pow(c.ropeTheta(), i / (float) hs);
+        }
+    }
+
+    public Llama model() {
+        return model;
+    }
+
+    @Override
+    public Session openSession(String id, int capacity) {
+        return new Session(id, new DenseKvCache(c, capacity));
+    }
+
+    @Override
+    public void embed(int[] tokens, float[] hidden) {
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary [0, " + c.vocabSize() + ")");
+            }
+            model.weights().tokenEmbeddings().copyTo((long) tokens[t] * c.dim(), hidden, t * c.dim(), c.dim());
+        }
+    }
+
+    @Override
+    public float[] forward(Session session, int[] tokens, int startPos) {
+        return run(session, tokens, startPos, 1);
+    }
+
+    @Override
+    public float[] forwardAll(Session session, int[] tokens, int startPos) {
+        return run(session, tokens, startPos, tokens.length);
+    }
+
+    private float[] run(Session session, int[] tokens, int startPos, int logitRows) {
+        float[] x = new float[tokens.length * c.dim()];
+        embed(tokens, x);
+        forwardLayers(session, x, tokens.length, startPos, 0, c.layers());
+        return logits(x, tokens.length, logitRows);
+    }
+
+    @Override
+    public void forwardLayers(Session session, float[] x, int tokens, int startPos, int fromLayer, int toLayer) {
+        if (fromLayer < 0 || toLayer > c.layers() || fromLayer >= toLayer) {
+            throw new IllegalArgumentException("layer range [" + fromLayer + ", " + toLayer + ") outside [0, " + c.layers() + ")");
+        }
+        session.advance(startPos, tokens);
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        int hidden = c.hiddenDim();
+        float[] xb = new float[tokens * dim];
+        float[] q = new float[tokens * dim];
+        float[] k = new float[tokens * kvDim];
+        float[] v = new float[tokens * kvDim];
+        float[] att = new float[tokens * dim];
+        float[] hb = new float[tokens * hidden];
+        float[] hb2 = new float[tokens * hidden];
+        for (int l = fromLayer; l < toLayer; l++) {
+            LayerWeights w = model.weights().layers()[l];
+            rmsnorm(xb, x, w.attnNorm(), tokens);
+            w.q().apply(xb, q, tokens, parallel);
+            w.k().apply(xb, k, tokens, parallel);
+            w.v().apply(xb, v, tokens, parallel);
+            for (int t = 0; t < tokens; t++) {
+                rope(q, t * dim, dim, startPos + t);
+                rope(k, t * kvDim, kvDim, startPos + t);
+                session.cache().store(l, startPos + t, k, t * kvDim, v, t * kvDim);
+            }
+            attention(session, l, q, att, tokens, startPos);
+            w.o().apply(att, xb, tokens, parallel);
+            add(x, xb);
+            rmsnorm(xb, x, w.ffnNorm(), tokens);
+            w.gate().apply(xb, hb, tokens, parallel);
+            w.up().apply(xb, hb2, tokens, parallel);
+            for (int i = 0; i < hb.length; i++) {
+                float g = hb[i];
+                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
+            }
+            w.down().apply(hb, xb, tokens, parallel);
+            add(x, xb);
+        }
+    }
+
+    @Override
+    public float[] logits(float[] x, int tokens, int count) {
+        int dim = c.dim();
+        float[] last = new float[count * dim];
+        float[] normed = new float[count * dim];
+        System.arraycopy(x, (tokens - count) * dim, last, 0, count * dim);
+        rmsnorm(normed, last, model.weights().finalNorm(), count);
+        float[] logits = new float[count * c.vocabSize()];
+        model.weights().classifier().apply(normed, logits, count, parallel);
+        return logits;
+    }
+
+    private void attention(Session session, int layer, float[] q, float[] out, int tokens, int startPos) {
+        int heads = c.heads();
+        int hs = c.headSize();
+        parallel.forRange(tokens * heads, Math.max(1, 4096 / (startPos + tokens)), (from, to) -> {
+            float[] scores = new float[startPos + tokens];
+            for (int i = from; i < to; i++) {
+                int t = i / heads;
+                int h = i % heads;
+                int offset = t * c.dim() + h * hs;
+                session.cache().attend(layer, h, startPos + t, q, offset, out, offset, scores);
+            }
+        });
+    }
+
+    /** Rotates consecutive pairs within each head by position-dependent angles (interleaved layout). */
+    private void rope(float[] vec, int offset, int n, int pos) {
+        int hs = c.headSize();
+        for (int i = 0; i < n; i += 2) {
+            float angle = pos * ropeFreq[(i % hs) / 2];
+            float cos = (float) Math.cos(angle);
+            float sin = (float) Math.sin(angle);
+            float v0 = vec[offset + i];
+            float v1 = vec[offset + i + 1];
+            vec[offset + i] = v0 * cos - v1 * sin;
+            vec[offset + i + 1] = v0 * sin + v1 * cos;
+        }
+    }
+
+    private void rmsnorm(float[] out, float[] x, float[] weight, int tokens) {
+        int dim = weight.length;
+        for (int t = 0; t < tokens; t++) {
+            int base = t * dim;
+            float ss = 0f;
+            for (int i = 0; i < dim; i++) {
+                ss += x[base + i] * x[base + i];
+            }
+            ss = 1.0f / (float) Math.sqrt(ss / dim + c.normEps());
+            for (int i = 0; i < dim; i++) {
+                out[base + i] = weight[i] * (ss * x[base + i]);
+            }
+        }
+    }
+
+    private static void add(float[] x, float[] y) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+}

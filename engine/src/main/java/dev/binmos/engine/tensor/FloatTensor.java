@@ -1,0 +1,35 @@
+package dev.binmos.engine.tensor;
+
+/**
+ * A flat run of numbers in one storage type, read as floats. One subclass per storage type, each
+ * with its own vectorised {@link #dot}: the forward pass never asks which type it holds.
+ */
+public abstract class FloatTensor {
+
+    /** Number of logical elements. */
+    public abstract long size();
+
+    public abstract GgmlType type();
+
+    public abstract float getFloat(long index);
+
+    /** Σ this[offset + i] · x[xOffset + i] for i in [0, n). Block types need block-aligned offset and n. */
+    public abstract float dot(long offset, float[] x, int xOffset, int n);
+
+    /** Copies n elements starting at offset into dst (dequantising). */
+    public void copyTo(long offset, float[] dst, int dstOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOffset + i] = getFloat(offset + i);
+        }
+    }
+
+    /** All elements as floats; for small tensors (norm weights) and tests. */
+    public float[] toFloatArray() {
+        if (size() > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("tensor of " + size() + " elements does not fit in a float[]");
+        }
+        float[] out = new float[(int) size()];
+        copyTo(0, out, 0, out.length);
+        return out;
+    }
+}
