@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code binmos} command. */
 @Command(name = "binmos", mixinStandardHelpOptions = true, versionProvider = Binmos.Version.class,
         description = "Runs Llama-family models with 1-bit BinaryMoS weights and PoD attention.",
-        subcommands = {GenerateCommand.class, PerplexityCommand.class, InspectCommand.class})
+        subcommands = {GenerateCommand.class, PerplexityCommand.class, InspectCommand.class, SynthCommand.class})
 public final class Binmos {
 
     public static void main(String[] args) {

@@ -113,10 +113,13 @@ class ServiceProcessTest {
 
             byte[] description = ClientCalls.blockingUnaryCall(channel, DESCRIBE,
                     CallOptions.DEFAULT.withDeadlineAfter(GRPC_DEADLINE_SECONDS, SECONDS), new byte[0]);
-            // NodeDescription.service is field 1 (binmos/v1/node.proto).
-            String describedAs = UnknownFieldSet.parseFrom(description)
-                    .getField(1).getLengthDelimitedList().getFirst().toStringUtf8();
-            assertEquals(service, describedAs, "binmos.v1.Node/Describe");
+            // NodeDescription: service is field 1, version field 2 (binmos/v1/node.proto).
+            UnknownFieldSet fields = UnknownFieldSet.parseFrom(description);
+            assertEquals(service, fields.getField(1).getLengthDelimitedList().getFirst().toStringUtf8(),
+                    "binmos.v1.Node/Describe service");
+            assertEquals(requiredProperty("binmos.version"),
+                    fields.getField(2).getLengthDelimitedList().getFirst().toStringUtf8(),
+                    "binmos.v1.Node/Describe version");
 
             List<String> services = listServices(channel);
             assertTrue(services.containsAll(List.of("binmos.v1.Node", "grpc.health.v1.Health")),

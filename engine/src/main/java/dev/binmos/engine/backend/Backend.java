@@ -13,10 +13,10 @@ public interface Backend extends AutoCloseable {
     void embed(int[] tokens, float[] hidden);
 
     /**
-     * Runs layers [fromLayer, toLayer) in place on hidden [tokens · dim] for positions
-     * [startPos, startPos + tokens) of the session.
+     * Runs layers [fromLayer, toLayer) in place on hidden [Σ tokens · dim]: the stacked rows of every
+     * chunk, each at its session's positions. Every weight is read once for the whole batch.
      */
-    void forwardLayers(Session session, float[] hidden, int tokens, int startPos, int fromLayer, int toLayer);
+    void forwardLayers(java.util.List<Chunk> batch, float[] hidden, int fromLayer, int toLayer);
 
     /** Final norm and classifier for the last {@code count} of the {@code tokens} rows of hidden: logits [count · vocab]. */
     float[] logits(float[] hidden, int tokens, int count);

@@ -5,6 +5,7 @@ import dev.binmos.engine.model.Configuration;
 import dev.binmos.engine.model.LayerWeights;
 import dev.binmos.engine.model.Llama;
 import dev.binmos.engine.util.Parallel;
+import java.util.List;
 
 /**
  * The Llama forward pass on the CPU, for a batch of consecutive tokens of one session: RMSNorm, RoPE,
@@ -61,16 +62,27 @@ public final class CpuBackend implements Backend {
     private float[] run(Session session, int[] tokens, int startPos, int logitRows) {
         float[] x = new float[tokens.length * c.dim()];
         embed(tokens, x);
-        forwardLayers(session, x, tokens.length, startPos, 0, c.layers());
+        forwardLayers(List.of(new Chunk(session, startPos, tokens.length)), x, 0, c.layers());
         return logits(x, tokens.length, logitRows);
     }
 
     @Override
-    public void forwardLayers(Session session, float[] x, int tokens, int startPos, int fromLayer, int toLayer) {
+    public void forwardLayers(List<Chunk> batch, float[] x, int fromLayer, int toLayer) {
         if (fromLayer < 0 || toLayer > c.layers() || fromLayer >= toLayer) {
             throw new IllegalArgumentException("layer range [" + fromLayer + ", " + toLayer + ") outside [0, " + c.layers() + ")");
         }
-        session.advance(startPos, tokens);
+        int tokens = 0;
+        java.util.Set<Session> sessions = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Chunk chunk : batch) {
+            if (!sessions.add(chunk.session())) {
+                throw new IllegalArgumentException("session " + chunk.session().id() + " appears twice in one batch");
+            }
+            chunk.session().checkRange(chunk.startPos(), chunk.tokens());
+            tokens += chunk.tokens();
+        }
+        if (x.length < tokens * c.dim()) {
+            throw new IllegalArgumentException("hidden holds " + x.length / c.dim() + " rows for a batch of " + tokens + " tokens");
+        }
         int dim = c.dim();
         int kvDim = c.kvDim();
         int hidden = c.hiddenDim();
@@ -87,12 +99,16 @@ public final class CpuBackend implements Backend {
             w.q().apply(xb, q, tokens, parallel);
             w.k().apply(xb, k, tokens, parallel);
             w.v().apply(xb, v, tokens, parallel);
-            for (int t = 0; t < tokens; t++) {
-                rope(q, t * dim, dim, startPos + t);
-                rope(k, t * kvDim, kvDim, startPos + t);
-                session.cache().store(l, startPos + t, k, t * kvDim, v, t * kvDim);
+            int row = 0;
+            for (Chunk chunk : batch) {
+                for (int t = 0; t < chunk.tokens(); t++, row++) {
+                    int pos = chunk.startPos() + t;
+                    rope(q, row * dim, dim, pos);
+                    rope(k, row * kvDim, kvDim, pos);
+                    chunk.session().cache().store(l, pos, k, row * kvDim, v, row * kvDim);
+                }
             }
-            attention(session, l, q, att, tokens, startPos);
+            attention(batch, l, q, att, tokens);
             w.o().apply(att, xb, tokens, parallel);
             add(x, xb);
             rmsnorm(xb, x, w.ffnNorm(), tokens);
@@ -104,6 +120,9 @@ public final class CpuBackend implements Backend {
             }
             w.down().apply(hb, xb, tokens, parallel);
             add(x, xb);
+        }
+        for (Chunk chunk : batch) {
+            chunk.session().advance(chunk.startPos(), chunk.tokens());
         }
     }
 
@@ -119,16 +138,29 @@ public final class CpuBackend implements Backend {
         return logits;
     }
 
-    private void attention(Session session, int layer, float[] q, float[] out, int tokens, int startPos) {
+    /** Every (token, head) pair attends over its own session's cache; pairs are split across threads. */
+    private void attention(List<Chunk> batch, int layer, float[] q, float[] out, int tokens) {
         int heads = c.heads();
         int hs = c.headSize();
-        parallel.forRange(tokens * heads, Math.max(1, 4096 / (startPos + tokens)), (from, to) -> {
-            float[] scores = new float[startPos + tokens];
+        Chunk[] chunkOf = new Chunk[tokens];
+        int[] posOf = new int[tokens];
+        int maxPos = 0;
+        int row = 0;
+        for (Chunk chunk : batch) {
+            for (int t = 0; t < chunk.tokens(); t++, row++) {
+                chunkOf[row] = chunk;
+                posOf[row] = chunk.startPos() + t;
+                maxPos = Math.max(maxPos, posOf[row]);
+            }
+        }
+        int longest = maxPos + 1;
+        parallel.forRange(tokens * heads, Math.max(1, 4096 / longest), (from, to) -> {
+            float[] scores = new float[longest];
             for (int i = from; i < to; i++) {
                 int t = i / heads;
                 int h = i % heads;
                 int offset = t * c.dim() + h * hs;
-                session.cache().attend(layer, h, startPos + t, q, offset, out, offset, scores);
+                chunkOf[t].session().cache().attend(layer, h, posOf[t], q, offset, out, offset, scores);
             }
         });
     }

@@ -31,9 +31,9 @@ public final class Session {
 
     /**
      * Checks that {@code count} tokens may be written from {@code start}, which may rewind (overwrite)
-     * but not leave a gap, and records the new length.
+     * but not leave a gap.
      */
-    void advance(int start, int count) {
+    void checkRange(int start, int count) {
         if (start < 0 || start > length) {
             throw new IllegalArgumentException("session " + id + " holds " + length + " positions; cannot continue at position " + start);
         }
@@ -43,6 +43,11 @@ public final class Session {
         if (start + count > cache.capacity()) {
             throw new IllegalArgumentException("session " + id + " has room for " + cache.capacity() + " positions; " + start + " + " + count + " do not fit");
         }
+    }
+
+    /** Records that positions [start, start + count) now hold this session's tokens. */
+    void advance(int start, int count) {
+        checkRange(start, count);
         length = start + count;
     }
 }

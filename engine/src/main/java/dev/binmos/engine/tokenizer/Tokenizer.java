@@ -39,7 +39,15 @@ public final class Tokenizer {
      * @throws IllegalArgumentException naming the key, if a key is missing or malformed or the model is not "llama"
      */
     public static Tokenizer fromGguf(Map<String, Object> metadata) {
-        return new Tokenizer(GgufTokenizerReader.read(metadata));
+        return new Tokenizer(GgufTokenizer.read(metadata));
+    }
+
+    /**
+     * This vocabulary as GGUF {@code tokenizer.ggml.*} metadata, the inverse of {@link #fromGguf}: strings,
+     * {@code List<String>} tokens, {@code List<Float>} scores, {@code List<Integer>} token types, {@code Integer} ids.
+     */
+    public Map<String, Object> toGgufMetadata() {
+        return GgufTokenizer.write(vocab);
     }
 
     public int vocabSize() {

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 class TensorTypesTest {
 
@@ -81,7 +83,7 @@ class TensorTypesTest {
         int lanes = 64;
         MemorySegment segment = Arena.ofAuto().allocate(65536 * 2);
         for (int bits = 0; bits < 65536; bits++) {
-            segment.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), bits * 2L, (short) bits);
+            segment.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), bits * 2L, (short) bits);
         }
         FloatTensor t = Tensors.view(type, segment, 65536);
         float[] oneHot = new float[lanes];
@@ -109,9 +111,9 @@ class TensorTypesTest {
     @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
     void vectorConversionKeepsInfinitiesAndNaN(GgmlType type) {
         float[] ones = new float[64];
-        java.util.Arrays.fill(ones, 1f);
+        Arrays.fill(ones, 1f);
         float[] inf = new float[64];
-        java.util.Arrays.fill(inf, Float.NEGATIVE_INFINITY);
+        Arrays.fill(inf, Float.NEGATIVE_INFINITY);
         assertEquals(Float.NEGATIVE_INFINITY, tensorOf(type, inf).dot(0, ones, 0, 64));
         float[] nan = new float[64];
         nan[17] = Float.NaN;

@@ -28,8 +28,8 @@ public final class GgufFile {
     public static final String ALIGNMENT_KEY = "general.alignment";
     /** GGML_MAX_DIMS. */
     static final int MAX_DIMS = 4;
-    /** Smallest tensor info: empty name (8), n_dims (4), type (4), offset (8). */
-    private static final int MIN_TENSOR_INFO_BYTES = 24;
+    /** Smallest tensor info: empty name (8), n_dims (4), one dimension (8), type (4), offset (8). */
+    private static final int MIN_TENSOR_INFO_BYTES = 32;
     /** Smallest metadata pair: empty key (8), value type (4), one-byte value. */
     private static final int MIN_KV_BYTES = 13;
 
@@ -139,6 +139,9 @@ public final class GgufFile {
         }
         if (dims[0] % type.blockSize != 0) {
             throw in.error(field + " ne[0]", "row length " + dims[0] + " is not a multiple of the " + type + " block size " + type.blockSize);
+        }
+        if (elements / type.blockSize > Long.MAX_VALUE / type.blockBytes) {
+            throw in.error(field + " dims", Arrays.toString(dims) + " of " + type + " is larger than any file");
         }
         long offset = in.u64(field + " offset");
         if (offset < 0 || offset % alignment != 0) {

@@ -11,6 +11,7 @@ import dev.binmos.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,6 +36,57 @@ public final class GgufModel {
     private GgufModel() {
     }
 
+    /** The GGUF name of a decoder-block tensor, e.g. {@code blk.3.attn_q.weight}. */
+    public static String tensorName(int layer, LlamaTensors.Part part) {
+        return NAMES.layer().apply(layer, part);
+    }
+
+    public static String embeddingsName() {
+        return NAMES.embeddings();
+    }
+
+    public static String finalNormName() {
+        return NAMES.finalNorm();
+    }
+
+    public static String classifierName() {
+        return NAMES.classifier();
+    }
+
+    /**
+     * A writer that already holds a Llama model's hyper-parameters and tokenizer as llama.cpp names them;
+     * the caller adds the tensors (named by {@link #tensorName} and friends).
+     */
+    public static GgufWriter writer(Configuration c, Tokenizer tokenizer, String name) {
+        if (tokenizer.vocabSize() != c.vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " tokens, the model's vocabulary " + c.vocabSize());
+        }
+        GgufWriter w = new GgufWriter()
+                .putString("general.architecture", "llama")
+                .putString("general.name", name)
+                .putUInt32("llama.embedding_length", c.dim())
+                .putUInt32("llama.feed_forward_length", c.hiddenDim())
+                .putUInt32("llama.block_count", c.layers())
+                .putUInt32("llama.attention.head_count", c.heads())
+                .putUInt32("llama.attention.head_count_kv", c.kvHeads())
+                .putUInt32("llama.vocab_size", c.vocabSize())
+                .putUInt32("llama.context_length", c.contextLength())
+                .putUInt32("llama.rope.dimension_count", c.headSize())
+                .putFloat32("llama.rope.freq_base", c.ropeTheta())
+                .putFloat32("llama.attention.layer_norm_rms_epsilon", c.normEps());
+        tokenizer.toGgufMetadata().forEach((key, value) -> {
+            switch (value) {
+                case String text -> w.putString(key, text);
+                case Integer id -> w.putUInt32(key, id);
+                case List<?> list when !list.isEmpty() && list.getFirst() instanceof String -> w.putArray(key, GgufValueType.STRING, list);
+                case List<?> list when !list.isEmpty() && list.getFirst() instanceof Float -> w.putArray(key, GgufValueType.FLOAT32, list);
+                case List<?> list -> w.putArray(key, GgufValueType.INT32, list);
+                default -> throw new IllegalStateException("unexpected tokenizer metadata " + key + " = " + value);
+            }
+        });
+        return w;
+    }
+
     /**
      * @param tokenizerOverride a llama2.c tokenizer file to use instead of the one in the metadata, or null
      * @throws ModelFormatException         naming file and field when the file is not a usable llama GGUF
@@ -55,7 +107,7 @@ public final class GgufModel {
             return info == null ? null : new LlamaTensors.Found(gguf.tensor(info), info.shape(), file);
         }, file, false);
         Tokenizer tokenizer = tokenizer(gguf, tokenizerOverride, config.vocabSize());
-        var entries = gguf.tensors().stream()
+        List<TensorEntry> entries = gguf.tensors().stream()
                 .map(t -> new TensorEntry(t.name(), t.type(), t.shape(), t.byteSize()))
                 .toList();
         return new Llama(config, tokenizer, weights, new ModelSource(file, "gguf", gguf.metadata(), entries));
@@ -82,7 +134,7 @@ public final class GgufModel {
                     positiveInt(gguf, a + "block_count", null),
                     heads,
                     positiveInt(gguf, a + "attention.head_count_kv", heads),
-                    positiveInt(gguf, a + "vocab_size", Math.toIntExact(Math.min(embeddings.dims()[1], Integer.MAX_VALUE))),
+                    positiveInt(gguf, a + "vocab_size", (int) Math.min(embeddings.dims()[1], Integer.MAX_VALUE)),
                     positiveInt(gguf, a + "context_length", null),
                     positiveFloat(gguf, a + "rope.freq_base", 10000f),
                     positiveFloat(gguf, a + "attention.layer_norm_rms_epsilon", 1e-5f));

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -146,6 +147,6 @@ final class GgufReader {
         for (long i = 0; i < length; i++) {
             values.add(value(elementType, elementField, depth + 1));
         }
-        return values;
+        return Collections.unmodifiableList(values);
     }
 }

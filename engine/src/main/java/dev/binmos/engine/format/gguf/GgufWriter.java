@@ -151,9 +151,9 @@ public final class GgufWriter {
         if (value == null) {
             return GgufFile.DEFAULT_ALIGNMENT;
         }
-        long a = ((Number) value.value()).longValue();
-        if (a <= 0 || a > 1 << 30 || Long.bitCount(a) != 1) {
-            throw new IllegalArgumentException(GgufFile.ALIGNMENT_KEY + " must be a power of two, got " + a);
+        long a = value.type() == GgufValueType.UINT32 ? ((Number) value.value()).longValue() : 0;
+        if (Long.bitCount(a) != 1 || a > 1 << 30) {
+            throw new IllegalArgumentException(GgufFile.ALIGNMENT_KEY + " must be a UINT32 power of two, got " + value.type() + " " + value.value());
         }
         return (int) a;
     }

@@ -11,7 +11,9 @@ import dev.binmos.engine.tokenizer.Tokenizer;
 import dev.binmos.engine.util.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,7 +48,7 @@ public final class SafetensorsModel {
     }
 
     /**
-     * @param dirOrFile the model directory, its {@code model.safetensors} or its index file
+     * @param dirOrFile the model directory, its {@code config.json}, a safetensors file or an index file
      * @param tokenizer llama2.c tokenizer file; null looks for {@code tokenizer.bin} in the model directory
      * @throws ModelFormatException         naming file and field when the checkpoint is not a usable Llama
      * @throws java.io.UncheckedIOException when a file cannot be read
@@ -60,13 +62,18 @@ public final class SafetensorsModel {
     }
 
     private static Llama read(Path dirOrFile, Path tokenizerFile) throws IOException {
+        if (!Files.exists(dirOrFile)) {
+            throw new NoSuchFileException(dirOrFile.toString());
+        }
+        boolean wholeDirectory = Files.isDirectory(dirOrFile) || dirOrFile.getFileName().toString().equals(CONFIG);
         Path dir = Files.isDirectory(dirOrFile) ? dirOrFile : dirOrFile.toAbsolutePath().getParent();
         Path configFile = dir.resolve(CONFIG);
         Map<String, Object> config = readJson(configFile);
         if (config.containsKey("num_expert")) {
             throw new ModelFormatException(configFile, "num_expert", BINARIZE_HINT);
         }
-        Map<String, SafetensorsFile> byTensor = open(dirOrFile, dir);
+        Map<String, SafetensorsFile> byTensor = wholeDirectory ? openDirectory(dir)
+                : dirOrFile.getFileName().toString().endsWith(".index.json") ? openSharded(dirOrFile, dir) : openSingle(dirOrFile);
         for (String name : byTensor.keySet()) {
             if (name.endsWith("in_channel_scale")) {
                 throw new ModelFormatException(byTensor.get(name).path(), "tensor " + name, BINARIZE_HINT);
@@ -86,13 +93,22 @@ public final class SafetensorsModel {
             SafetensorsTensor t = file.tensors().get(name);
             return new LlamaTensors.Found(file.tensor(t), t.shape(), file.path());
         }, dir, true);
+        Tokenizer tokenizer = tokenizer(dir, tokenizerFile, configuration.vocabSize());
+        return new Llama(configuration, tokenizer, weights, new ModelSource(dirOrFile, "safetensors", config, entries(byTensor)));
+    }
 
-        Path tokenizerPath = tokenizerFile != null ? tokenizerFile : dir.resolve("tokenizer.bin");
-        if (tokenizerFile == null && !Files.isRegularFile(tokenizerPath)) {
-            throw new ModelFormatException(dir, "tokenizer", "no tokenizer.bin in the model directory: pass a llama2.c tokenizer file with --tokenizer");
+    private static Tokenizer tokenizer(Path dir, Path file, int vocabSize) {
+        if (file == null) {
+            file = dir.resolve("tokenizer.bin");
+            if (!Files.isRegularFile(file)) {
+                throw new ModelFormatException(dir, "tokenizer", "no tokenizer.bin in the model directory: pass a llama2.c tokenizer file with --tokenizer");
+            }
         }
-        Tokenizer tokenizer = Tokenizer.fromLlama2c(tokenizerPath, configuration.vocabSize());
+        return Tokenizer.fromLlama2c(file, vocabSize);
+    }
 
+    /** The float tensors, for {@code binmos inspect}. */
+    private static List<TensorEntry> entries(Map<String, SafetensorsFile> byTensor) {
         List<TensorEntry> entries = new ArrayList<>();
         byTensor.forEach((name, file) -> {
             SafetensorsTensor t = file.tensors().get(name);
@@ -100,21 +116,18 @@ public final class SafetensorsModel {
                 entries.add(new TensorEntry(name, t.dtype().ggmlType, t.shape(), t.end() - t.begin()));
             }
         });
-        return new Llama(configuration, tokenizer, weights, new ModelSource(dirOrFile, "safetensors", config, List.copyOf(entries)));
+        return List.copyOf(entries);
     }
 
     /** Every tensor name mapped to the (shard) file holding it. */
-    private static Map<String, SafetensorsFile> open(Path dirOrFile, Path dir) throws IOException {
-        if (Files.isDirectory(dirOrFile)) {
-            if (Files.isRegularFile(dir.resolve(SINGLE))) {
-                return openSingle(dir.resolve(SINGLE));
-            }
-            if (!Files.isRegularFile(dir.resolve(INDEX))) {
-                throw new ModelFormatException(dir, "weights", "neither " + SINGLE + " nor " + INDEX + " found");
-            }
-            return openSharded(dir.resolve(INDEX), dir);
+    private static Map<String, SafetensorsFile> openDirectory(Path dir) throws IOException {
+        if (Files.isRegularFile(dir.resolve(SINGLE))) {
+            return openSingle(dir.resolve(SINGLE));
         }
-        return dirOrFile.getFileName().toString().endsWith(".index.json") ? openSharded(dirOrFile, dir) : openSingle(dirOrFile);
+        if (!Files.isRegularFile(dir.resolve(INDEX))) {
+            throw new ModelFormatException(dir, "weights", "neither " + SINGLE + " nor " + INDEX + " found");
+        }
+        return openSharded(dir.resolve(INDEX), dir);
     }
 
     private static Map<String, SafetensorsFile> openSingle(Path path) throws IOException {
@@ -196,6 +209,8 @@ public final class SafetensorsModel {
             return Json.parseObject(Files.readString(file));
         } catch (Json.JsonException e) {
             throw new ModelFormatException(file, "JSON", e.getMessage());
+        } catch (CharacterCodingException e) {
+            throw new ModelFormatException(file, "JSON", "not valid UTF-8");
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +122,36 @@ class GgufFileTest {
             assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
             Files.delete(file);
         }
+    }
+
+    @Test
+    void corruptHeadersGiveFormatErrorsOnly() throws IOException {
+        HandLaid f = new HandLaid();
+        byte[] original = f.bytes();
+        int headerEnd = f.tensorOffsetAt + 8;
+        Random random = new Random(3);
+        Path file = dir.resolve("fuzz.gguf");
+        for (int trial = 0; trial < 600; trial++) {
+            byte[] bytes = original.clone();
+            for (int flips = 1 + random.nextInt(3); flips > 0; flips--) {
+                int at = 4 + random.nextInt(headerEnd - 4); // past the magic
+                bytes[at] = trial % 2 == 0 ? (byte) random.nextInt() : (byte) (bytes[at] ^ (1 << random.nextInt(8)));
+            }
+            Files.write(file, bytes);
+            try {
+                GgufFile gguf = GgufFile.open(file);
+                gguf.tensors().forEach(t -> gguf.tensor(t).toFloatArray());
+            } catch (ModelFormatException expected) {
+                assertTrue(expected.getMessage().startsWith(file + ": "));
+            }
+        }
+    }
+
+    @Test
+    void tensorLargerThanAnyFile() throws IOException {
+        HandLaid f = new HandLaid();
+        assertError(write("big.gguf", f.b.putLong(f.nDimsAt + 4, 1L << 62).putLong(f.nDimsAt + 12, 1).array()), "tensor 't' dims",
+                "is larger than any file");
     }
 
     @Test

@@ -2,11 +2,12 @@ package dev.binmos.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Builds a vocabulary from the {@code tokenizer.ggml.*} keys of GGUF metadata (already decoded to Java objects). */
-final class GgufTokenizerReader {
+/** The {@code tokenizer.ggml.*} keys of GGUF metadata (as Java objects) to a vocabulary and back. */
+final class GgufTokenizer {
     static final String MODEL = "tokenizer.ggml.model";
     static final String TOKENS = "tokenizer.ggml.tokens";
     static final String SCORES = "tokenizer.ggml.scores";
@@ -18,7 +19,7 @@ final class GgufTokenizerReader {
     /** SentencePiece writes spaces as U+2581 LOWER ONE EIGHTH BLOCK. */
     private static final char SPACE_MARK = '\u2581';
 
-    private GgufTokenizerReader() {
+    private GgufTokenizer() {
     }
 
     static Vocabulary read(Map<String, Object> metadata) {
@@ -61,6 +62,33 @@ final class GgufTokenizerReader {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("GGUF tokenizer metadata: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The inverse of {@link #read}: strings, {@code List<String>} tokens, {@code List<Float>} scores,
+     * {@code List<Integer>} token types and {@code Integer} ids.
+     */
+    static Map<String, Object> write(Vocabulary vocab) {
+        int n = vocab.size();
+        List<String> tokens = new ArrayList<>(n);
+        List<Float> scores = new ArrayList<>(n);
+        List<Integer> types = new ArrayList<>(n);
+        for (int id = 0; id < n; id++) {
+            tokens.add(new String(vocab.keys[id].getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8).replace(' ', SPACE_MARK));
+            scores.add(vocab.scores[id]);
+            types.add(vocab.types[id].ordinal() + 1);
+        }
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put(MODEL, "llama");
+        metadata.put(TOKENS, tokens);
+        metadata.put(SCORES, scores);
+        metadata.put(TYPES, types);
+        metadata.put(BOS, vocab.bos);
+        metadata.put(EOS, vocab.eos);
+        if (vocab.unknown != Vocabulary.NONE) {
+            metadata.put(UNKNOWN, vocab.unknown);
+        }
+        return metadata;
     }
 
     private static Object required(Map<String, Object> metadata, String key) {
