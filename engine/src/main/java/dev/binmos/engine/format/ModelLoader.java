@@ -25,8 +25,9 @@ public final class ModelLoader {
         if (!Files.exists(model)) {
             throw new UncheckedIOException(new NoSuchFileException(model.toString(), null, "model file not found"));
         }
-        if (Files.isDirectory(model) || model.getFileName().toString().endsWith(".safetensors")
-                || model.getFileName().toString().equals("config.json")) {
+        String name = model.getFileName().toString();
+        if (Files.isDirectory(model) || name.endsWith(".safetensors") || name.endsWith(".safetensors.index.json")
+                || name.equals("config.json")) {
             return SafetensorsModel.load(model, tokenizer);
         }
         if (startsWithGgufMagic(model)) {

@@ -1,0 +1,206 @@
+package dev.binmos.engine.binarymos;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Table lookup in the T-MAC style, for 512-bit vectors. Once per token, every group of 4 inputs gets a
+ * table of its 16 signed sums (entry e = Σ_b ±xs[4g + b], minus where bit b of e is set), so a nibble of
+ * sign bits selects its partial sum directly. Tables stay fp32: int8 tables (T-MAC's choice) miss the
+ * 1e-4 accuracy bound by 50×, and a float table is exactly one 16-lane register for {@code vpermd}.
+ * <p>
+ * The lookup runs 16 rows at once (lane r = row r), so the row-major bits are transposed on the fly:
+ * per span of 8 words, 16 rows × 8 words become 16 vectors of one 32-bit half-word for 16 rows. Each
+ * vector then serves 8 lookups (its 8 nibbles: shift, table permute, add = 64 weights per 16 lanes).
+ * Blocks of 32 rows share every table load; spans run outermost so one span's tables (8 KB per token)
+ * stay in L1 while all rows of the chunk pass, and the partial sums wait in y between spans.
+ */
+final class LutKernel implements SignKernel {
+    static final LutKernel INSTANCE = new LutKernel();
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Long> L = LongVector.SPECIES_512;
+    /** Rows per vector and entries per table. */
+    private static final int LANES = 16;
+    private static final int BLOCK = 2 * LANES;
+    /** Words per span: one 512-bit load per row. */
+    private static final int SPAN = 8;
+    /** Floats of tables per 64-bit word of inputs: 16 groups × 16 entries. */
+    private static final int TABLE_PER_WORD = 256;
+    /** Transposed half-words of one 16-row vector for a span. */
+    private static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
+
+    /** PATTERN[b][e] = −1 where bit b of e is set, else +1. */
+    private static final FloatVector[] PATTERN = new FloatVector[4];
+    /** 8 × 8 transpose of 64-bit lanes in three rounds of two-vector selects. */
+    private static final LongVector ROUND1_LO = longs(0, 8, 1, 9, 2, 10, 3, 11);
+    private static final LongVector ROUND1_HI = longs(4, 12, 5, 13, 6, 14, 7, 15);
+    private static final LongVector ROUND2_LO = longs(0, 1, 8, 9, 2, 3, 10, 11);
+    private static final LongVector ROUND2_HI = longs(4, 5, 12, 13, 6, 7, 14, 15);
+    private static final LongVector ROUND3_LO = longs(0, 1, 2, 3, 8, 9, 10, 11);
+    private static final LongVector ROUND3_HI = longs(4, 5, 6, 7, 12, 13, 14, 15);
+    /** Low (even) and high (odd) 32-bit halves of two 8-row word vectors, as one 16-row vector each. */
+    private static final IntVector LOW_HALVES;
+    private static final IntVector HIGH_HALVES;
+
+    static {
+        for (int b = 0; b < 4; b++) {
+            float[] signs = new float[LANES];
+            for (int e = 0; e < LANES; e++) {
+                signs[e] = (e >>> b & 1) != 0 ? -1f : 1f;
+            }
+            PATTERN[b] = FloatVector.fromArray(F, signs, 0);
+        }
+        int[] low = new int[LANES];
+        int[] high = new int[LANES];
+        for (int r = 0; r < LANES; r++) {
+            low[r] = 2 * r;
+            high[r] = 2 * r + 1;
+        }
+        LOW_HALVES = IntVector.fromArray(I, low, 0);
+        HIGH_HALVES = IntVector.fromArray(I, high, 0);
+    }
+
+    private LutKernel() {
+    }
+
+    private static LongVector longs(long... values) {
+        return LongVector.fromArray(L, values, 0);
+    }
+
+    /** Whether this machine runs 512-bit vectors natively (otherwise the kernel would be emulated). */
+    static boolean supported() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    }
+
+    @Override
+    public int rowBlock() {
+        return BLOCK;
+    }
+
+    /** Tables: for token t and group g, 16 floats at (t · paddedIn / 4 + g) · 16. */
+    @Override
+    public float[] prepare(float[] xs, int tokens, int paddedIn) {
+        float[] tables = new float[tokens * paddedIn * 4];
+        for (int c = 0, dst = 0; c < tokens * paddedIn; c += 4, dst += LANES) {
+            FloatVector sums = PATTERN[0].mul(xs[c]);
+            sums = PATTERN[1].fma(FloatVector.broadcast(F, xs[c + 1]), sums);
+            sums = PATTERN[2].fma(FloatVector.broadcast(F, xs[c + 2]), sums);
+            sums = PATTERN[3].fma(FloatVector.broadcast(F, xs[c + 3]), sums);
+            sums.intoArray(tables, dst);
+        }
+        return tables;
+    }
+
+    @Override
+    public void multiply(PackedSigns signs, float[] tables, int tokens, MixtureScales scales, float[] gates,
+                         float[] y, int yOff, int rowFrom, int rowTo) {
+        int wpr = signs.wordsPerRow();
+        int out = signs.rows();
+        int experts = scales.experts();
+        long[] words = new long[2 * SPAN * SPAN];
+        int[] bits = new int[2 * BITS_PER_VECTOR];
+        for (int j0 = 0; j0 < wpr; j0 += SPAN) {
+            int halves = 2 * Math.min(SPAN, wpr - j0);
+            VectorMask<Long> wordMask = L.indexInRange(0, halves / 2);
+            // the first span starts from zero instead of the partial sums in y
+            VectorMask<Float> accumulate = F.maskAll(j0 != 0);
+            boolean last = j0 + SPAN >= wpr;
+            for (int o = rowFrom; o < rowTo; o += BLOCK) {
+                transpose(signs, o, j0, wordMask, words, bits, 0);
+                transpose(signs, o + LANES, j0, wordMask, words, bits, BITS_PER_VECTOR);
+                VectorMask<Float> m0 = F.indexInRange(o, rowTo);
+                VectorMask<Float> m1 = F.indexInRange(o + LANES, rowTo);
+                for (int t = 0; t < tokens; t++) {
+                    int yo = yOff + t * out + o;
+                    FloatVector a0 = FloatVector.fromArray(F, y, yo, m0.and(accumulate));
+                    FloatVector a1 = FloatVector.fromArray(F, y, yo + LANES, m1.and(accumulate));
+                    int table = (t * wpr + j0) * TABLE_PER_WORD;
+                    for (int h = 0; h < halves; h++, table += TABLE_PER_WORD / 2) {
+                        IntVector w0 = IntVector.fromArray(I, bits, h * LANES);
+                        IntVector w1 = IntVector.fromArray(I, bits, BITS_PER_VECTOR + h * LANES);
+                        for (int q = 0; q < 8; q++) {
+                            // the select wraps indices mod 16, which masks the nibble for free
+                            IntVector sums = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
+                            a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
+                            a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
+                        }
+                    }
+                    if (last) {
+                        a0 = a0.mul(scales.outScale(F, gates, t * experts, o, m0));
+                        a1 = a1.mul(scales.outScale(F, gates, t * experts, o + LANES, m1));
+                    }
+                    a0.intoArray(y, yo, m0);
+                    a1.intoArray(y, yo + LANES, m1);
+                }
+            }
+        }
+    }
+
+    /**
+     * bits[off + h · 16 + r] = half-word h (low half of word j0 + h / 2 for even h, high half for odd) of
+     * row o + r. Rows past the matrix repeat its last row (their results are masked off); words past the
+     * row read as zero.
+     */
+    private static void transpose(PackedSigns signs, int o, int j0, VectorMask<Long> wordMask, long[] words, int[] bits, int off) {
+        transpose8(signs, o, j0, wordMask, words, 0);
+        transpose8(signs, o + SPAN, j0, wordMask, words, SPAN * SPAN);
+        for (int j = 0; j < SPAN; j++) {
+            IntVector rows0to7 = LongVector.fromArray(L, words, j * SPAN).reinterpretAsInts();
+            IntVector rows8to15 = LongVector.fromArray(L, words, SPAN * SPAN + j * SPAN).reinterpretAsInts();
+            LOW_HALVES.selectFrom(rows0to7, rows8to15).intoArray(bits, off + 2 * j * LANES);
+            HIGH_HALVES.selectFrom(rows0to7, rows8to15).intoArray(bits, off + (2 * j + 1) * LANES);
+        }
+    }
+
+    /** words[off + j · 8 + r] = word j0 + j of row o + r, for 8 rows and 8 words. */
+    private static void transpose8(PackedSigns signs, int o, int j0, VectorMask<Long> wordMask, long[] words, int off) {
+        MemorySegment segment = signs.segment();
+        int lastRow = signs.rows() - 1;
+        long rowBytes = (long) signs.wordsPerRow() * Long.BYTES;
+        long start = (long) j0 * Long.BYTES;
+        LongVector r0 = load(segment, start + Math.min(o, lastRow) * rowBytes, wordMask);
+        LongVector r1 = load(segment, start + Math.min(o + 1, lastRow) * rowBytes, wordMask);
+        LongVector r2 = load(segment, start + Math.min(o + 2, lastRow) * rowBytes, wordMask);
+        LongVector r3 = load(segment, start + Math.min(o + 3, lastRow) * rowBytes, wordMask);
+        LongVector r4 = load(segment, start + Math.min(o + 4, lastRow) * rowBytes, wordMask);
+        LongVector r5 = load(segment, start + Math.min(o + 5, lastRow) * rowBytes, wordMask);
+        LongVector r6 = load(segment, start + Math.min(o + 6, lastRow) * rowBytes, wordMask);
+        LongVector r7 = load(segment, start + Math.min(o + 7, lastRow) * rowBytes, wordMask);
+        LongVector a01 = ROUND1_LO.selectFrom(r0, r1);
+        LongVector b01 = ROUND1_HI.selectFrom(r0, r1);
+        LongVector a23 = ROUND1_LO.selectFrom(r2, r3);
+        LongVector b23 = ROUND1_HI.selectFrom(r2, r3);
+        LongVector a45 = ROUND1_LO.selectFrom(r4, r5);
+        LongVector b45 = ROUND1_HI.selectFrom(r4, r5);
+        LongVector a67 = ROUND1_LO.selectFrom(r6, r7);
+        LongVector b67 = ROUND1_HI.selectFrom(r6, r7);
+        LongVector c0 = ROUND2_LO.selectFrom(a01, a23);
+        LongVector c1 = ROUND2_HI.selectFrom(a01, a23);
+        LongVector c2 = ROUND2_LO.selectFrom(b01, b23);
+        LongVector c3 = ROUND2_HI.selectFrom(b01, b23);
+        LongVector d0 = ROUND2_LO.selectFrom(a45, a67);
+        LongVector d1 = ROUND2_HI.selectFrom(a45, a67);
+        LongVector d2 = ROUND2_LO.selectFrom(b45, b67);
+        LongVector d3 = ROUND2_HI.selectFrom(b45, b67);
+        ROUND3_LO.selectFrom(c0, d0).intoArray(words, off);
+        ROUND3_HI.selectFrom(c0, d0).intoArray(words, off + SPAN);
+        ROUND3_LO.selectFrom(c1, d1).intoArray(words, off + 2 * SPAN);
+        ROUND3_HI.selectFrom(c1, d1).intoArray(words, off + 3 * SPAN);
+        ROUND3_LO.selectFrom(c2, d2).intoArray(words, off + 4 * SPAN);
+        ROUND3_HI.selectFrom(c2, d2).intoArray(words, off + 5 * SPAN);
+        ROUND3_LO.selectFrom(c3, d3).intoArray(words, off + 6 * SPAN);
+        ROUND3_HI.selectFrom(c3, d3).intoArray(words, off + 7 * SPAN);
+    }
+
+    private static LongVector load(MemorySegment segment, long offset, VectorMask<Long> wordMask) {
+        return LongVector.fromMemorySegment(L, segment, offset, ByteOrder.LITTLE_ENDIAN, wordMask);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.binmos.engine.binarymos;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Sign bits used directly as vector masks, for any vector width: Σ_c sign(o, c)·xs[c] = Σ xs − 2 · Σ_{bit c
+ * set} xs[c], and the second sum is one masked add per vector of inputs. Half the speed of {@link LutKernel}
+ * on AVX-512, but it needs neither 512-bit registers nor tables, so it serves machines with narrower vectors.
+ * Four rows share each input load; a token's pass over a block re-reads its bits from L1, not memory.
+ */
+final class MaskedKernel implements SignKernel {
+    static final MaskedKernel INSTANCE = new MaskedKernel();
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int BLOCK = 4;
+
+    private MaskedKernel() {
+    }
+
+    @Override
+    public int rowBlock() {
+        return BLOCK;
+    }
+
+    @Override
+    public float[] prepare(float[] xs, int tokens, int paddedIn) {
+        return xs;
+    }
+
+    @Override
+    public void multiply(PackedSigns signs, float[] xs, int tokens, MixtureScales scales, float[] gates,
+                         float[] y, int yOff, int rowFrom, int rowTo) {
+        MemorySegment segment = signs.segment();
+        int wpr = signs.wordsPerRow();
+        int paddedIn = wpr * Long.SIZE;
+        int out = signs.rows();
+        int experts = scales.experts();
+        float[] totals = new float[tokens];
+        for (int t = 0; t < tokens; t++) {
+            totals[t] = sum(xs, t * paddedIn, paddedIn);
+        }
+        float[] negative = new float[BLOCK];
+        for (int o = rowFrom; o < rowTo; o += BLOCK) {
+            // rows past the matrix repeat its last row; their results are not stored
+            long row0 = (long) Math.min(o, out - 1) * wpr * Long.BYTES;
+            long row1 = (long) Math.min(o + 1, out - 1) * wpr * Long.BYTES;
+            long row2 = (long) Math.min(o + 2, out - 1) * wpr * Long.BYTES;
+            long row3 = (long) Math.min(o + 3, out - 1) * wpr * Long.BYTES;
+            for (int t = 0; t < tokens; t++) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int j = 0; j < wpr; j++) {
+                    long offset = (long) j * Long.BYTES;
+                    long b0 = segment.get(LE_LONG, row0 + offset);
+                    long b1 = segment.get(LE_LONG, row1 + offset);
+                    long b2 = segment.get(LE_LONG, row2 + offset);
+                    long b3 = segment.get(LE_LONG, row3 + offset);
+                    int c = t * paddedIn + j * Long.SIZE;
+                    for (int k = 0; k < Long.SIZE; k += S.length()) {
+                        FloatVector x = FloatVector.fromArray(S, xs, c + k);
+                        a0 = a0.add(x, VectorMask.fromLong(S, b0 >>> k));
+                        a1 = a1.add(x, VectorMask.fromLong(S, b1 >>> k));
+                        a2 = a2.add(x, VectorMask.fromLong(S, b2 >>> k));
+                        a3 = a3.add(x, VectorMask.fromLong(S, b3 >>> k));
+                    }
+                }
+                negative[0] = a0.reduceLanes(VectorOperators.ADD);
+                negative[1] = a1.reduceLanes(VectorOperators.ADD);
+                negative[2] = a2.reduceLanes(VectorOperators.ADD);
+                negative[3] = a3.reduceLanes(VectorOperators.ADD);
+                for (int r = 0; r < BLOCK && o + r < rowTo; r++) {
+                    y[yOff + t * out + o + r] = (totals[t] - 2f * negative[r]) * scales.outScale(gates, t * experts, o + r);
+                }
+            }
+        }
+    }
+
+    private static float sum(float[] values, int offset, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            acc = acc.add(FloatVector.fromArray(S, values, offset + i));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}
