@@ -12,32 +12,15 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Little-endian IEEE half-precision values in a (usually memory-mapped) segment. */
-public final class F16Tensor extends FloatTensor {
+public final class F16Tensor extends MappedTensor {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** Half as wide as S, so one load gives one float per lane after widening. */
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final MemorySegment segment;
-    private final long size;
-
     public F16Tensor(MemorySegment segment, long size) {
-        if (segment.byteSize() < size * 2) {
-            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes holds fewer than " + size + " halves");
-        }
-        this.segment = segment;
-        this.size = size;
-    }
-
-    @Override
-    public long size() {
-        return size;
-    }
-
-    @Override
-    public GgmlType type() {
-        return GgmlType.F16;
+        super(GgmlType.F16, segment, size);
     }
 
     @Override

@@ -8,29 +8,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Little-endian F32 values in a (usually memory-mapped) segment. */
-public final class F32Tensor extends FloatTensor {
+public final class F32Tensor extends MappedTensor {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final MemorySegment segment;
-    private final long size;
-
     public F32Tensor(MemorySegment segment, long size) {
-        if (segment.byteSize() < size * 4) {
-            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes holds fewer than " + size + " floats");
-        }
-        this.segment = segment;
-        this.size = size;
-    }
-
-    @Override
-    public long size() {
-        return size;
-    }
-
-    @Override
-    public GgmlType type() {
-        return GgmlType.F32;
+        super(GgmlType.F32, segment, size);
     }
 
     @Override

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * GGML's Q8_0 in a (usually memory-mapped) segment: blocks of 32 values, each block an F16 scale d
  * followed by 32 signed bytes q, value = d · q.
  */
-public final class Q8_0Tensor extends FloatTensor {
+public final class Q8_0Tensor extends MappedTensor {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 2 + BLOCK;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -26,28 +26,8 @@ public final class Q8_0Tensor extends FloatTensor {
     private static final boolean VECTOR = B.length() <= BLOCK;
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final MemorySegment segment;
-    private final long size;
-
     public Q8_0Tensor(MemorySegment segment, long size) {
-        if (size % BLOCK != 0) {
-            throw new IllegalArgumentException("Q8_0 needs a multiple of " + BLOCK + " values, got " + size);
-        }
-        if (segment.byteSize() < size / BLOCK * BLOCK_BYTES) {
-            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes holds fewer than " + size + " Q8_0 values");
-        }
-        this.segment = segment;
-        this.size = size;
-    }
-
-    @Override
-    public long size() {
-        return size;
-    }
-
-    @Override
-    public GgmlType type() {
-        return GgmlType.Q8_0;
+        super(GgmlType.Q8_0, segment, size);
     }
 
     @Override
