@@ -1,7 +1,6 @@
 package dev.binmos.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** F32 values on the heap: for weights computed at load time and for tests. */
@@ -43,7 +42,7 @@ public final class ArrayTensor extends FloatTensor {
             for (; i < bound; i += S.length()) {
                 acc = FloatVector.fromArray(S, values, off + i).fma(FloatVector.fromArray(S, x, xOffset + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Lanes.sum(acc);
         }
         for (; i < n; i++) {
             sum += values[off + i] * x[xOffset + i];

@@ -41,7 +41,7 @@ public final class BF16Tensor extends MappedTensor {
                 IntVector bits = ((IntVector) halves.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16);
                 acc = bits.reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xOffset + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Lanes.sum(acc);
         }
         for (; i < n; i++) {
             sum += getFloat(offset + i) * x[xOffset + i];

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Little-endian F32 values in a (usually memory-mapped) segment. */
@@ -32,7 +31,7 @@ public final class F32Tensor extends MappedTensor {
                 FloatVector w = FloatVector.fromMemorySegment(S, segment, (offset + i) * 4, ByteOrder.LITTLE_ENDIAN);
                 acc = w.fma(FloatVector.fromArray(S, x, xOffset + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Lanes.sum(acc);
         }
         for (; i < n; i++) {
             sum += getFloat(offset + i) * x[xOffset + i];

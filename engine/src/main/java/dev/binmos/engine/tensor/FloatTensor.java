@@ -16,6 +16,18 @@ public abstract class FloatTensor {
     /** Σ this[offset + i] · x[xOffset + i] for i in [0, n). Block types need block-aligned offset and n. */
     public abstract float dot(long offset, float[] x, int xOffset, int n);
 
+    /**
+     * {@link #dot} of one run of this tensor with {@code count} vectors: y[yOffset + j·yStride] =
+     * dot(offset, x, xOffset + j·xStride, n) for j in [0, count), bit for bit, so a batch gives each
+     * token what it would get alone. Types whose decoding costs more than the multiply (F16) override it
+     * to decode the run once for all vectors.
+     */
+    public void dots(long offset, float[] x, int xOffset, int xStride, int count, int n, float[] y, int yOffset, int yStride) {
+        for (int j = 0; j < count; j++) {
+            y[yOffset + j * yStride] = dot(offset, x, xOffset + j * xStride, n);
+        }
+    }
+
     /** Copies n elements starting at offset into dst (dequantising). */
     public void copyTo(long offset, float[] dst, int dstOffset, int n) {
         for (int i = 0; i < n; i++) {

@@ -1,10 +1,14 @@
 package dev.binmos.engine.tensor;
 
-/** Tensor storage types, numbered as in the GGUF specification. */
+/**
+ * Tensor storage types, numbered as in the GGUF specification. The integer types hold raw data (BinaryMoS
+ * packed signs), read as bytes rather than as a {@link FloatTensor}.
+ */
 public enum GgmlType {
     F32(0, 1, 4),
     F16(1, 1, 2),
     Q8_0(8, 32, 34),
+    I8(24, 1, 1),
     BF16(30, 1, 2);
 
     /** GGUF's type id. */
@@ -18,6 +22,11 @@ public enum GgmlType {
         this.id = id;
         this.blockSize = blockSize;
         this.blockBytes = blockBytes;
+    }
+
+    /** Whether values of this type are numbers the engine computes with as floats. */
+    public boolean isFloat() {
+        return this != I8;
     }
 
     /** Bytes that {@code elements} values take; elements must be a whole number of blocks. */

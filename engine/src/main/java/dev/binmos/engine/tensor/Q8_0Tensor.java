@@ -63,7 +63,7 @@ public final class Q8_0Tensor extends MappedTensor {
             }
             acc = blockSum.fma(FloatVector.broadcast(S, scale(block)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     private float scalarDot(long offset, float[] x, int xOffset, int n) {

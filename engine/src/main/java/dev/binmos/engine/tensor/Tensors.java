@@ -16,6 +16,7 @@ public final class Tensors {
             case F16 -> new F16Tensor(segment, size);
             case BF16 -> new BF16Tensor(segment, size);
             case Q8_0 -> new Q8_0Tensor(segment, size);
+            case I8 -> throw new IllegalArgumentException("I8 tensors hold raw bytes, not floats");
         };
     }
 
@@ -36,6 +37,7 @@ public final class Tensors {
             case F16 -> F16Tensor.encode(src, offset, n, dst);
             case BF16 -> BF16Tensor.encode(src, offset, n, dst);
             case Q8_0 -> Q8_0Tensor.encode(src, offset, n, dst);
+            case I8 -> throw new IllegalArgumentException("I8 tensors hold raw bytes, not floats");
         }
     }
 }

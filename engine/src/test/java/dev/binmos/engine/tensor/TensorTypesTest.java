@@ -35,7 +35,7 @@ class TensorTypesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(GgmlType.class)
+    @EnumSource(value = GgmlType.class, names = "I8", mode = EnumSource.Mode.EXCLUDE) // raw bytes, not floats
     void dotMatchesDoublePrecisionDotOfStoredValues(GgmlType type) {
         Random random = new Random(42 + type.id);
         int size = 32 * 41;
@@ -59,7 +59,7 @@ class TensorTypesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(GgmlType.class)
+    @EnumSource(value = GgmlType.class, names = "I8", mode = EnumSource.Mode.EXCLUDE) // raw bytes, not floats
     void copyToAndToFloatArrayAgreeWithGetFloat(GgmlType type) {
         float[] values = gaussian(new Random(7), 96);
         FloatTensor t = tensorOf(type, values);
