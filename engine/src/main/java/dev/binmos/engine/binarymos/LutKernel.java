@@ -13,13 +13,16 @@ import jdk.incubator.vector.VectorSpecies;
  * Table lookup in the T-MAC style, for 512-bit vectors. Once per token, every group of 4 inputs gets a
  * table of its 16 signed sums (entry e = Σ_b ±xs[4g + b], minus where bit b of e is set), so a nibble of
  * sign bits selects its partial sum directly. Tables stay fp32: int8 tables (T-MAC's choice) miss the
- * 1e-4 accuracy bound by 50×, and a float table is exactly one 16-lane register for {@code vpermd}.
+ * 1e-4 accuracy bound by 50× or more (int16 only with a scale per 64 columns), and a float table is
+ * exactly one 16-lane register for {@code vpermd}.
  * <p>
  * The lookup runs 16 rows at once (lane r = row r), so the row-major bits are transposed on the fly:
  * per span of 8 words, 16 rows × 8 words become 16 vectors of one 32-bit half-word for 16 rows. Each
  * vector then serves 8 lookups (its 8 nibbles: shift, table permute, add = 64 weights per 16 lanes).
- * Blocks of 32 rows share every table load; spans run outermost so one span's tables (8 KB per token)
- * stay in L1 while all rows of the chunk pass, and the partial sums wait in y between spans.
+ * Blocks of 32 rows share every table load, and each span's bits serve all tokens of the tile. Rows are
+ * swept panel by panel, a panel being as many words as keep all tokens' tables within 256 KB (half an
+ * L2): for one token that is the whole row, so each block reads its rows front to back. Partial sums
+ * wait in y between spans.
  */
 final class LutKernel implements SignKernel {
     static final LutKernel INSTANCE = new LutKernel();
@@ -34,6 +37,8 @@ final class LutKernel implements SignKernel {
     private static final int SPAN = 8;
     /** Floats of tables per 64-bit word of inputs: 16 groups × 16 entries. */
     private static final int TABLE_PER_WORD = 256;
+    /** Table floats of all tokens per panel of words: 256 KB, half an L2. */
+    private static final int PANEL_TABLES = 1 << 16;
     /** Transposed half-words of one 16-row vector for a span. */
     private static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
 
@@ -104,44 +109,62 @@ final class LutKernel implements SignKernel {
                          float[] y, int yOff, int rowFrom, int rowTo) {
         int wpr = signs.wordsPerRow();
         int out = signs.rows();
-        int experts = scales.experts();
         long[] words = new long[2 * SPAN * SPAN];
         int[] bits = new int[2 * BITS_PER_VECTOR];
-        for (int j0 = 0; j0 < wpr; j0 += SPAN) {
-            int halves = 2 * Math.min(SPAN, wpr - j0);
-            VectorMask<Long> wordMask = L.indexInRange(0, halves / 2);
-            // the first span starts from zero instead of the partial sums in y
-            VectorMask<Float> accumulate = F.maskAll(j0 != 0);
-            boolean last = j0 + SPAN >= wpr;
+        int panel = Math.max(SPAN, PANEL_TABLES / (tokens * TABLE_PER_WORD) / SPAN * SPAN);
+        for (int p0 = 0; p0 < wpr; p0 += panel) {
             for (int o = rowFrom; o < rowTo; o += BLOCK) {
-                transpose(signs, o, j0, wordMask, words, bits, 0);
-                transpose(signs, o + LANES, j0, wordMask, words, bits, BITS_PER_VECTOR);
-                VectorMask<Float> m0 = F.indexInRange(o, rowTo);
-                VectorMask<Float> m1 = F.indexInRange(o + LANES, rowTo);
-                for (int t = 0; t < tokens; t++) {
-                    int yo = yOff + t * out + o;
-                    FloatVector a0 = FloatVector.fromArray(F, y, yo, m0.and(accumulate));
-                    FloatVector a1 = FloatVector.fromArray(F, y, yo + LANES, m1.and(accumulate));
-                    int table = (t * wpr + j0) * TABLE_PER_WORD;
-                    for (int h = 0; h < halves; h++, table += TABLE_PER_WORD / 2) {
-                        IntVector w0 = IntVector.fromArray(I, bits, h * LANES);
-                        IntVector w1 = IntVector.fromArray(I, bits, BITS_PER_VECTOR + h * LANES);
-                        for (int q = 0; q < 8; q++) {
-                            // the select wraps indices mod 16, which masks the nibble for free
-                            IntVector sums = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
-                            a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
-                            a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
-                        }
+                for (int j0 = p0; j0 < Math.min(wpr, p0 + panel); j0 += SPAN) {
+                    int spanWords = Math.min(SPAN, wpr - j0);
+                    transpose(signs, o, j0, spanWords, words, bits, 0);
+                    transpose(signs, o + LANES, j0, spanWords, words, bits, BITS_PER_VECTOR);
+                    for (int t = 0; t < tokens; t++) {
+                        span(tables, (t * wpr + j0) * TABLE_PER_WORD, bits, 2 * spanWords, y, yOff + t * out + o, rowTo - o,
+                                j0 == 0, j0 + SPAN >= wpr, scales, gates, t * scales.experts(), o);
                     }
-                    if (last) {
-                        a0 = a0.mul(scales.outScale(F, gates, t * experts, o, m0));
-                        a1 = a1.mul(scales.outScale(F, gates, t * experts, o + LANES, m1));
-                    }
-                    a0.intoArray(y, yo, m0);
-                    a1.intoArray(y, yo + LANES, m1);
                 }
             }
         }
+    }
+
+    /**
+     * One span of one token for a block of 32 rows o..: y[yo + r] (r &lt; rows) = its partial sum so far (zero
+     * if first) + the lookups of this span, times ŝ_out if last.
+     * A method of its own, called thousands of times per product, so that it is compiled early: the
+     * Vector API is very slow until it is.
+     */
+    private static void span(float[] tables, int table, int[] bits, int halves, float[] y, int yo, int rows,
+                             boolean first, boolean last, MixtureScales scales, float[] gates, int gOff, int o) {
+        VectorMask<Float> m0 = F.indexInRange(0, rows);
+        VectorMask<Float> m1 = F.indexInRange(LANES, rows);
+        FloatVector a0 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo, m0);
+        FloatVector a1 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo + LANES, m1);
+        for (int h = 0; h < halves; h++, table += TABLE_PER_WORD / 2) {
+            IntVector w0 = IntVector.fromArray(I, bits, h * LANES);
+            IntVector w1 = IntVector.fromArray(I, bits, BITS_PER_VECTOR + h * LANES);
+            for (int q = 0; q < 8; q++) {
+                // the select wraps indices mod 16, which masks the nibble for free
+                IntVector sums = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
+                a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
+                a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
+            }
+        }
+        if (last) {
+            // ŝ_out = g · S_out inline: a vector passed to or from a method that is not inlined gets boxed
+            float[] sOut = scales.sOut();
+            int out = sOut.length / scales.experts();
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            for (int e = 0; e < scales.experts(); e++) {
+                FloatVector g = FloatVector.broadcast(F, gates[gOff + e]);
+                s0 = FloatVector.fromArray(F, sOut, e * out + o, m0).fma(g, s0);
+                s1 = FloatVector.fromArray(F, sOut, e * out + o + LANES, m1).fma(g, s1);
+            }
+            a0 = a0.mul(s0);
+            a1 = a1.mul(s1);
+        }
+        a0.intoArray(y, yo, m0);
+        a1.intoArray(y, yo + LANES, m1);
     }
 
     /**
@@ -149,7 +172,8 @@ final class LutKernel implements SignKernel {
      * row o + r. Rows past the matrix repeat its last row (their results are masked off); words past the
      * row read as zero.
      */
-    private static void transpose(PackedSigns signs, int o, int j0, VectorMask<Long> wordMask, long[] words, int[] bits, int off) {
+    private static void transpose(PackedSigns signs, int o, int j0, int spanWords, long[] words, int[] bits, int off) {
+        VectorMask<Long> wordMask = L.indexInRange(0, spanWords);
         transpose8(signs, o, j0, wordMask, words, 0);
         transpose8(signs, o + SPAN, j0, wordMask, words, SPAN * SPAN);
         for (int j = 0; j < SPAN; j++) {

@@ -1,11 +1,11 @@
 package dev.binmos.engine.binarymos;
 
+import dev.binmos.engine.tensor.Lanes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,50 +37,62 @@ final class MaskedKernel implements SignKernel {
     @Override
     public void multiply(PackedSigns signs, float[] xs, int tokens, MixtureScales scales, float[] gates,
                          float[] y, int yOff, int rowFrom, int rowTo) {
-        MemorySegment segment = signs.segment();
-        int wpr = signs.wordsPerRow();
-        int paddedIn = wpr * Long.SIZE;
+        int paddedIn = signs.wordsPerRow() * Long.SIZE;
         int out = signs.rows();
         int experts = scales.experts();
         float[] totals = new float[tokens];
         for (int t = 0; t < tokens; t++) {
             totals[t] = sum(xs, t * paddedIn, paddedIn);
         }
-        float[] negative = new float[BLOCK];
         for (int o = rowFrom; o < rowTo; o += BLOCK) {
-            // rows past the matrix repeat its last row; their results are not stored
-            long row0 = (long) Math.min(o, out - 1) * wpr * Long.BYTES;
-            long row1 = (long) Math.min(o + 1, out - 1) * wpr * Long.BYTES;
-            long row2 = (long) Math.min(o + 2, out - 1) * wpr * Long.BYTES;
-            long row3 = (long) Math.min(o + 3, out - 1) * wpr * Long.BYTES;
             for (int t = 0; t < tokens; t++) {
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int j = 0; j < wpr; j++) {
-                    long offset = (long) j * Long.BYTES;
-                    long b0 = segment.get(LE_LONG, row0 + offset);
-                    long b1 = segment.get(LE_LONG, row1 + offset);
-                    long b2 = segment.get(LE_LONG, row2 + offset);
-                    long b3 = segment.get(LE_LONG, row3 + offset);
-                    int c = t * paddedIn + j * Long.SIZE;
-                    for (int k = 0; k < Long.SIZE; k += S.length()) {
-                        FloatVector x = FloatVector.fromArray(S, xs, c + k);
-                        a0 = a0.add(x, VectorMask.fromLong(S, b0 >>> k));
-                        a1 = a1.add(x, VectorMask.fromLong(S, b1 >>> k));
-                        a2 = a2.add(x, VectorMask.fromLong(S, b2 >>> k));
-                        a3 = a3.add(x, VectorMask.fromLong(S, b3 >>> k));
-                    }
-                }
-                negative[0] = a0.reduceLanes(VectorOperators.ADD);
-                negative[1] = a1.reduceLanes(VectorOperators.ADD);
-                negative[2] = a2.reduceLanes(VectorOperators.ADD);
-                negative[3] = a3.reduceLanes(VectorOperators.ADD);
-                for (int r = 0; r < BLOCK && o + r < rowTo; r++) {
-                    y[yOff + t * out + o + r] = (totals[t] - 2f * negative[r]) * scales.outScale(gates, t * experts, o + r);
-                }
+                block(signs, xs, t * paddedIn, totals[t], y, yOff + t * out, o, Math.min(BLOCK, rowTo - o), scales, gates, t * experts);
             }
+        }
+    }
+
+    /**
+     * Rows o .. o + rows - 1 (rows ≤ 4) of one token. A method of its own, called thousands of times per
+     * product, so that it is compiled early: the Vector API is very slow until it is.
+     */
+    private static void block(PackedSigns signs, float[] xs, int xOff, float total, float[] y, int yOff, int o, int rows,
+                              MixtureScales scales, float[] gates, int gOff) {
+        MemorySegment segment = signs.segment();
+        int wpr = signs.wordsPerRow();
+        int last = signs.rows() - 1;
+        // rows past the matrix repeat its last row; their results are not stored
+        long row0 = (long) Math.min(o, last) * wpr * Long.BYTES;
+        long row1 = (long) Math.min(o + 1, last) * wpr * Long.BYTES;
+        long row2 = (long) Math.min(o + 2, last) * wpr * Long.BYTES;
+        long row3 = (long) Math.min(o + 3, last) * wpr * Long.BYTES;
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int j = 0; j < wpr; j++) {
+            long offset = (long) j * Long.BYTES;
+            long b0 = segment.get(LE_LONG, row0 + offset);
+            long b1 = segment.get(LE_LONG, row1 + offset);
+            long b2 = segment.get(LE_LONG, row2 + offset);
+            long b3 = segment.get(LE_LONG, row3 + offset);
+            int c = xOff + j * Long.SIZE;
+            for (int k = 0; k < Long.SIZE; k += S.length()) {
+                FloatVector x = FloatVector.fromArray(S, xs, c + k);
+                a0 = a0.add(x, VectorMask.fromLong(S, b0 >>> k));
+                a1 = a1.add(x, VectorMask.fromLong(S, b1 >>> k));
+                a2 = a2.add(x, VectorMask.fromLong(S, b2 >>> k));
+                a3 = a3.add(x, VectorMask.fromLong(S, b3 >>> k));
+            }
+        }
+        store(y, yOff, o, 0, rows, total - 2f * Lanes.sum(a0), scales, gates, gOff);
+        store(y, yOff, o, 1, rows, total - 2f * Lanes.sum(a1), scales, gates, gOff);
+        store(y, yOff, o, 2, rows, total - 2f * Lanes.sum(a2), scales, gates, gOff);
+        store(y, yOff, o, 3, rows, total - 2f * Lanes.sum(a3), scales, gates, gOff);
+    }
+
+    private static void store(float[] y, int yOff, int o, int r, int rows, float sum, MixtureScales scales, float[] gates, int gOff) {
+        if (r < rows) {
+            y[yOff + o + r] = sum * scales.outScale(gates, gOff, o + r);
         }
     }
 
@@ -89,6 +101,6 @@ final class MaskedKernel implements SignKernel {
         for (int i = 0; i < n; i += S.length()) {
             acc = acc.add(FloatVector.fromArray(S, values, offset + i));
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 }

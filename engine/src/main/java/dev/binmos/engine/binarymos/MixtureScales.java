@@ -1,8 +1,7 @@
 package dev.binmos.engine.binarymos;
 
+import dev.binmos.engine.tensor.Lanes;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -84,7 +83,7 @@ final class MixtureScales {
         for (int bound = S.loopBound(in); i < bound; i += S.length()) {
             acc = FloatVector.fromArray(S, w, wOff + i).fma(FloatVector.fromArray(S, x, xOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < in; i++) {
             sum += w[wOff + i] * x[xOff + i];
         }
@@ -115,15 +114,6 @@ final class MixtureScales {
         float s = 0f;
         for (int e = 0; e < experts; e++) {
             s += g[gOff + e] * sOut[e * out + o];
-        }
-        return s;
-    }
-
-    /** ŝ_out[o .. o + lanes) for one token, lanes outside m zero (m must cover only rows below out). */
-    FloatVector outScale(VectorSpecies<Float> species, float[] g, int gOff, int o, VectorMask<Float> m) {
-        FloatVector s = FloatVector.zero(species);
-        for (int e = 0; e < experts; e++) {
-            s = FloatVector.fromArray(species, sOut, e * out + o, m).fma(FloatVector.broadcast(species, g[gOff + e]), s);
         }
         return s;
     }

@@ -60,6 +60,15 @@ public final class TensorOutput implements AutoCloseable {
         }
     }
 
+    /** Writes {@code rows} rows of {@code rowBytes} bytes each from source, as they are. */
+    public void writeRawRows(long rows, int rowBytes, ByteRowSource source) throws IOException {
+        byte[] row = new byte[rowBytes];
+        for (long r = 0; r < rows; r++) {
+            source.fill(r, row);
+            write(row);
+        }
+    }
+
     private void flush() throws IOException {
         buffer.flip();
         while (buffer.hasRemaining()) {

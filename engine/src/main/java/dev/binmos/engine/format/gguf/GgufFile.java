@@ -193,9 +193,17 @@ public final class GgufFile {
         return byName.get(name);
     }
 
-    /** The tensor's data, still memory-mapped. */
+    /** The tensor's data as floats, still memory-mapped; float types only (see {@link #bytes} for the others). */
     public FloatTensor tensor(GgufTensorInfo info) {
-        return Tensors.view(info.type(), data.asSlice(dataStart + info.offset(), info.byteSize()), info.elements());
+        if (!info.type().isFloat()) {
+            throw new ModelFormatException(path, "tensor " + info.name() + " type", info.type() + " holds raw data, not float weights");
+        }
+        return Tensors.view(info.type(), bytes(info), info.elements());
+    }
+
+    /** The tensor's raw bytes, still memory-mapped: for any type, e.g. BinaryMoS packed signs stored as I8. */
+    public MemorySegment bytes(GgufTensorInfo info) {
+        return data.asSlice(dataStart + info.offset(), info.byteSize());
     }
 
     public FloatTensor tensor(String name) {

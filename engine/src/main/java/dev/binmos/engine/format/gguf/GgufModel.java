@@ -13,27 +13,32 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * Loads a llama-architecture GGUF file (as llama.cpp writes it) as a {@link Llama}. Weights stay
- * memory-mapped. GGUF llama q/k weights are already in the interleaved RoPE layout the forward pass uses.
+ * Loads a llama-architecture GGUF file (as llama.cpp writes it, or with BinaryMoS linears: docs/FORMAT.md)
+ * as a {@link Llama}. Weights stay memory-mapped. GGUF llama q/k weights are already in the interleaved RoPE layout the forward pass uses.
  */
 public final class GgufModel {
     private static final LlamaTensors.Names NAMES = new LlamaTensors.Names("token_embd.weight",
-            (layer, part) -> "blk." + layer + "." + switch (part) {
-                case ATTN_NORM -> "attn_norm";
-                case Q -> "attn_q";
-                case K -> "attn_k";
-                case V -> "attn_v";
-                case O -> "attn_output";
-                case FFN_NORM -> "ffn_norm";
-                case GATE -> "ffn_gate";
-                case UP -> "ffn_up";
-                case DOWN -> "ffn_down";
-            } + ".weight",
-            "output_norm.weight", "output.weight");
+            (layer, part) -> blockName(layer, part) + ".weight", "output_norm.weight", "output.weight");
 
     private GgufModel() {
+    }
+
+    /** The GGUF name of a decoder-block tensor without its suffix, e.g. {@code blk.3.attn_q}. */
+    public static String blockName(int layer, LlamaTensors.Part part) {
+        return "blk." + layer + "." + switch (part) {
+            case ATTN_NORM -> "attn_norm";
+            case Q -> "attn_q";
+            case K -> "attn_k";
+            case V -> "attn_v";
+            case O -> "attn_output";
+            case FFN_NORM -> "ffn_norm";
+            case GATE -> "ffn_gate";
+            case UP -> "ffn_up";
+            case DOWN -> "ffn_down";
+        };
     }
 
     /** The GGUF name of a decoder-block tensor, e.g. {@code blk.3.attn_q.weight}. */
@@ -102,10 +107,13 @@ public final class GgufModel {
         Configuration config = configuration(gguf);
         LlamaTensors.Names names = gguf.tensorInfo(NAMES.classifier()) != null ? NAMES
                 : new LlamaTensors.Names(NAMES.embeddings(), NAMES.layer(), NAMES.finalNorm(), null);
-        Weights weights = LlamaTensors.assemble(config, names, name -> {
+        Function<String, LlamaTensors.Found> lookup = name -> {
             GgufTensorInfo info = gguf.tensorInfo(name);
             return info == null ? null : new LlamaTensors.Found(gguf.tensor(info), info.shape(), file);
-        }, file, false);
+        };
+        Weights weights = BinaryMosGguf.isBinaryMos(gguf)
+                ? LlamaTensors.assemble(config, names, lookup, file, false, BinaryMosGguf.linears(gguf))
+                : LlamaTensors.assemble(config, names, lookup, file, false);
         Tokenizer tokenizer = tokenizer(gguf, tokenizerOverride, config.vocabSize());
         List<TensorEntry> entries = gguf.tensors().stream()
                 .map(t -> new TensorEntry(t.name(), t.type(), t.shape(), t.byteSize()))

@@ -1,5 +1,6 @@
 package dev.binmos.engine.format.gguf;
 
+import dev.binmos.engine.format.ByteRowSource;
 import dev.binmos.engine.format.RowSource;
 import dev.binmos.engine.format.TensorOutput;
 import dev.binmos.engine.tensor.GgmlType;
@@ -35,13 +36,27 @@ public final class GgufWriter {
     private record Value(GgufValueType type, Object value) {
     }
 
-    private record Tensor(String name, GgmlType type, long[] shape, RowSource rows) {
+    /** Where a tensor's data comes from: floats to encode, or raw bytes. One of the two is null. */
+    private record Tensor(String name, GgmlType type, long[] shape, RowSource rows, ByteRowSource rawRows) {
         long elements() {
             long n = 1;
             for (long d : shape) {
                 n *= d;
             }
             return n;
+        }
+
+        int rowLength() {
+            return (int) shape[shape.length - 1];
+        }
+
+        void write(TensorOutput out) throws IOException {
+            long rowCount = elements() / rowLength();
+            if (rows != null) {
+                out.writeRows(type, rowCount, rowLength(), rows);
+            } else {
+                out.writeRawRows(rowCount, Math.toIntExact(type.byteSize(rowLength())), rawRows);
+            }
         }
     }
 
@@ -82,6 +97,24 @@ public final class GgufWriter {
      * @param shape outermost first, e.g. [out, in] for a weight matrix; the innermost dimension is a row
      */
     public GgufWriter addTensor(String name, GgmlType type, long[] shape, RowSource rows) {
+        if (!type.isFloat()) {
+            throw new IllegalArgumentException(name + ": " + type + " tensors are written from bytes (addRawTensor)");
+        }
+        return add(new Tensor(name, type, shape.clone(), rows, null));
+    }
+
+    /**
+     * Adds a tensor whose rows {@code rows} produces as stored bytes ({@code type.byteSize(row length)} per
+     * row) when the file is written: for integer types such as I8.
+     */
+    public GgufWriter addRawTensor(String name, GgmlType type, long[] shape, ByteRowSource rows) {
+        return add(new Tensor(name, type, shape.clone(), null, rows));
+    }
+
+    private GgufWriter add(Tensor tensor) {
+        String name = tensor.name();
+        GgmlType type = tensor.type();
+        long[] shape = tensor.shape();
         if (shape.length < 1 || shape.length > GgufFile.MAX_DIMS) {
             throw new IllegalArgumentException(name + ": GGUF tensors have 1 to " + GgufFile.MAX_DIMS + " dimensions, got " + shape.length);
         }
@@ -94,7 +127,7 @@ public final class GgufWriter {
         if (rowLength % type.blockSize != 0 || rowLength > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(name + ": row length " + rowLength + " does not fit " + type + " (block size " + type.blockSize + ")");
         }
-        if (tensors.putIfAbsent(name, new Tensor(name, type, shape.clone(), rows)) != null) {
+        if (tensors.putIfAbsent(name, tensor) != null) {
             throw new IllegalArgumentException("tensor " + name + " added twice");
         }
         return this;
@@ -119,11 +152,7 @@ public final class GgufWriter {
         header.u32(3);
         header.u64(tensors.size());
         header.u64(metadata.size());
-        metadata.forEach((key, value) -> {
-            header.string(key);
-            header.u32(value.type().id);
-            header.value(value.type(), value.value());
-        });
+        header.writeBytes(encodedMetadata());
         long offset = 0;
         for (Tensor t : tensors.values()) {
             header.string(t.name());
@@ -139,11 +168,25 @@ public final class GgufWriter {
             out.write(header.toByteArray());
             out.pad(alignment);
             for (Tensor t : tensors.values()) {
-                int rowLength = (int) t.shape()[t.shape().length - 1];
-                out.writeRows(t.type(), t.elements() / rowLength, rowLength, t.rows());
+                t.write(out);
                 out.pad(alignment);
             }
         }
+    }
+
+    /** The metadata pairs as a file stores them, for {@link GgufEdit}. */
+    byte[] encodedMetadata() {
+        Bytes out = new Bytes();
+        metadata.forEach((key, value) -> {
+            out.string(key);
+            out.u32(value.type().id);
+            out.value(value.type(), value.value());
+        });
+        return out.toByteArray();
+    }
+
+    java.util.Set<String> metadataKeys() {
+        return metadata.keySet();
     }
 
     private int alignment() {

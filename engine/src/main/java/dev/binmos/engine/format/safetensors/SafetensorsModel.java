@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Loads a Hugging Face Llama checkpoint: {@code config.json} beside {@code model.safetensors} or a sharded
@@ -55,13 +56,29 @@ public final class SafetensorsModel {
      */
     public static Llama load(Path dirOrFile, Path tokenizer) {
         try {
-            return read(dirOrFile, tokenizer);
+            return read(dirOrFile, tokenizer, false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read model " + dirOrFile + ": " + e.getMessage(), e);
         }
     }
 
-    private static Llama read(Path dirOrFile, Path tokenizerFile) throws IOException {
+    /**
+     * Loads an official BinaryMoS checkpoint (config.json with {@code num_expert}; per linear its latent
+     * weights and {@code gate_linear.weight}, {@code in_channel_scale}, {@code out_channel_scale}) with
+     * every block linear a {@link dev.binmos.engine.binarymos.BinaryMosLinear}: the signs are packed on the
+     * heap, q/k rows and their S_out columns reordered to the interleaved RoPE layout.
+     *
+     * @param tokenizer llama2.c tokenizer file; null looks for {@code tokenizer.bin} in the model directory
+     */
+    public static Llama loadBinaryMos(Path dirOrFile, Path tokenizer) {
+        try {
+            return read(dirOrFile, tokenizer, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read model " + dirOrFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Llama read(Path dirOrFile, Path tokenizerFile, boolean binaryMos) throws IOException {
         if (!Files.exists(dirOrFile)) {
             throw new NoSuchFileException(dirOrFile.toString());
         }
@@ -69,13 +86,13 @@ public final class SafetensorsModel {
         Path dir = Files.isDirectory(dirOrFile) ? dirOrFile : dirOrFile.toAbsolutePath().getParent();
         Path configFile = dir.resolve(CONFIG);
         Map<String, Object> config = readJson(configFile);
-        if (config.containsKey("num_expert")) {
+        if (!binaryMos && config.containsKey("num_expert")) {
             throw new ModelFormatException(configFile, "num_expert", BINARIZE_HINT);
         }
         Map<String, SafetensorsFile> byTensor = wholeDirectory ? openDirectory(dir)
                 : dirOrFile.getFileName().toString().endsWith(".index.json") ? openSharded(dirOrFile, dir) : openSingle(dirOrFile);
         for (String name : byTensor.keySet()) {
-            if (name.endsWith("in_channel_scale")) {
+            if (!binaryMos && name.endsWith("in_channel_scale")) {
                 throw new ModelFormatException(byTensor.get(name).path(), "tensor " + name, BINARIZE_HINT);
             }
         }
@@ -85,14 +102,18 @@ public final class SafetensorsModel {
             throw new ModelFormatException(dir, "tensor " + NAMES.classifier(), "missing, and config.json does not set tie_word_embeddings");
         }
         LlamaTensors.Names names = tied ? new LlamaTensors.Names(NAMES.embeddings(), NAMES.layer(), NAMES.finalNorm(), null) : NAMES;
-        Weights weights = LlamaTensors.assemble(configuration, names, name -> {
+        Function<String, LlamaTensors.Found> lookup = name -> {
             SafetensorsFile file = byTensor.get(name);
             if (file == null) {
                 return null;
             }
             SafetensorsTensor t = file.tensors().get(name);
             return new LlamaTensors.Found(file.tensor(t), t.shape(), file.path());
-        }, dir, true);
+        };
+        Weights weights = binaryMos
+                ? LlamaTensors.assemble(configuration, names, lookup, dir, true,
+                        new BinaryMosCheckpoint(lookup, dir, positiveInt(configFile, config, "num_expert", null), NAMES.layer()))
+                : LlamaTensors.assemble(configuration, names, lookup, dir, true);
         Tokenizer tokenizer = tokenizer(dir, tokenizerFile, configuration.vocabSize());
         return new Llama(configuration, tokenizer, weights, new ModelSource(dirOrFile, "safetensors", config, entries(byTensor)));
     }

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 class GgufFileTest {
+    private static final List<GgmlType> FLOAT_TYPES = Arrays.stream(GgmlType.values()).filter(GgmlType::isFloat).toList();
+
     @TempDir
     Path dir;
 
@@ -260,7 +262,7 @@ class GgufFileTest {
                         new GgufWriter.Array(GgufValueType.FLOAT32, List.of(1f, 2f)),
                         new GgufWriter.Array(GgufValueType.BOOL, List.of(false))))
                 .putArray("empty", GgufValueType.INT32, List.of());
-        for (GgmlType type : GgmlType.values()) {
+        for (GgmlType type : FLOAT_TYPES) {
             writer.addTensor("t." + type, type, new long[] {2, 64}, values);
         }
         writer.addTensor("vector", GgmlType.F32, new long[] {3}, new float[] {1, 2, 3});
@@ -289,7 +291,7 @@ class GgufFileTest {
         assertEquals(List.copyOf(expected.keySet()), List.copyOf(gguf.metadata().keySet()), "metadata keeps its order");
         assertEquals(64, gguf.alignment());
         assertEquals(0, gguf.dataStart() % 64);
-        for (GgmlType type : GgmlType.values()) {
+        for (GgmlType type : FLOAT_TYPES) {
             GgufTensorInfo info = gguf.tensorInfo("t." + type);
             assertEquals(type, info.type());
             assertArrayEquals(new long[] {64, 2}, info.dims());
@@ -300,6 +302,21 @@ class GgufFileTest {
             }
         }
         assertArrayEquals(new float[] {1, 2, 3}, gguf.tensor("vector").toFloatArray());
+    }
+
+    @Test
+    void rawTensorsRoundTripAsBytes() throws IOException {
+        byte[] data = {1, -2, 3, -4, 5, -6, 7, -128};
+        Path file = dir.resolve("raw.gguf");
+        new GgufWriter().addRawTensor("signs", GgmlType.I8, new long[] {2, 4},
+                (row, bytes) -> System.arraycopy(data, (int) row * 4, bytes, 0, 4)).write(file);
+        GgufFile gguf = GgufFile.open(file);
+        GgufTensorInfo info = gguf.tensorInfo("signs");
+        assertEquals(GgmlType.I8, info.type());
+        assertArrayEquals(new long[] {2, 4}, info.shape());
+        assertArrayEquals(data, gguf.bytes(info).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        assertThrows(ModelFormatException.class, () -> gguf.tensor(info));
+        assertThrows(IllegalArgumentException.class, () -> new GgufWriter().addTensor("x", GgmlType.I8, new long[] {4}, new float[4]));
     }
 
     @Test
