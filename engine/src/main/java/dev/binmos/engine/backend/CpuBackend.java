@@ -1,6 +1,7 @@
 package dev.binmos.engine.backend;
 
-import dev.binmos.engine.kv.DenseKvCache;
+import dev.binmos.engine.kv.KvCache;
+import dev.binmos.engine.kv.KvPolicy;
 import dev.binmos.engine.model.Configuration;
 import dev.binmos.engine.model.LayerWeights;
 import dev.binmos.engine.model.Llama;
@@ -10,19 +11,28 @@ import java.util.List;
 /**
  * The Llama forward pass on the CPU, for a batch of consecutive tokens of one session: RMSNorm, RoPE,
  * grouped-query attention through the session's KV cache, SwiGLU MLP. Matrix products go through
- * {@link dev.binmos.engine.linear.Linear}, so every weight format runs the same code.
+ * {@link dev.binmos.engine.linear.Linear}, so every weight format runs the same code, and attention
+ * through {@link KvCache}, so every cache policy does too.
  */
 public final class CpuBackend implements Backend {
     private final Llama model;
     private final Configuration c;
     private final Parallel parallel;
+    private final KvPolicy policy;
     /** RoPE frequency of each pair within a head. */
     private final float[] ropeFreq;
 
+    /** A backend whose sessions keep a dense KV cache. */
     public CpuBackend(Llama model, Parallel parallel) {
+        this(model, parallel, KvPolicy.dense());
+    }
+
+    /** A backend whose sessions keep the KV cache of {@code policy}. */
+    public CpuBackend(Llama model, Parallel parallel, KvPolicy policy) {
         this.model = model;
         this.c = model.config();
         this.parallel = parallel;
+        this.policy = policy;
         int hs = c.headSize();
         this.ropeFreq = new float[hs / 2];
         for (int i = 0; i < hs; i += 2) {
@@ -34,9 +44,13 @@ public final class CpuBackend implements Backend {
         return model;
     }
 
+    public KvPolicy policy() {
+        return policy;
+    }
+
     @Override
     public Session openSession(String id, int capacity) {
-        return new Session(id, new DenseKvCache(c, capacity));
+        return new Session(id, policy.open(c, capacity));
     }
 
     @Override
@@ -83,6 +97,9 @@ public final class CpuBackend implements Backend {
         if (x.length < tokens * c.dim()) {
             throw new IllegalArgumentException("hidden holds " + x.length / c.dim() + " rows for a batch of " + tokens + " tokens");
         }
+        for (Chunk chunk : batch) {
+            chunk.session().cache().begin(chunk.startPos(), chunk.tokens());
+        }
         int dim = c.dim();
         int kvDim = c.kvDim();
         int hidden = c.hiddenDim();
@@ -122,6 +139,7 @@ public final class CpuBackend implements Backend {
             add(x, xb);
         }
         for (Chunk chunk : batch) {
+            chunk.session().cache().end();
             chunk.session().advance(chunk.startPos(), chunk.tokens());
         }
     }
@@ -138,29 +156,37 @@ public final class CpuBackend implements Backend {
         return logits;
     }
 
-    /** Every (token, head) pair attends over its own session's cache; pairs are split across threads. */
+    /**
+     * Each (chunk, kv head) is one unit of work: its query heads attend position by position, as
+     * {@link KvCache} promises its implementations; units are split across threads.
+     */
     private void attention(List<Chunk> batch, int layer, float[] q, float[] out, int tokens) {
-        int heads = c.heads();
+        int kvHeads = c.kvHeads();
+        int group = c.groupSize();
         int hs = c.headSize();
-        Chunk[] chunkOf = new Chunk[tokens];
-        int[] posOf = new int[tokens];
-        int maxPos = 0;
-        int row = 0;
-        for (Chunk chunk : batch) {
-            for (int t = 0; t < chunk.tokens(); t++, row++) {
-                chunkOf[row] = chunk;
-                posOf[row] = chunk.startPos() + t;
-                maxPos = Math.max(maxPos, posOf[row]);
-            }
+        Chunk[] chunks = batch.toArray(Chunk[]::new);
+        int[] firstRow = new int[chunks.length];
+        int longest = 0;
+        for (int i = 0, row = 0; i < chunks.length; row += chunks[i].tokens(), i++) {
+            firstRow[i] = row;
+            longest = Math.max(longest, chunks[i].startPos() + chunks[i].tokens());
         }
-        int longest = maxPos + 1;
-        parallel.forRange(tokens * heads, Math.max(1, 4096 / longest), (from, to) -> {
-            float[] scores = new float[longest];
-            for (int i = from; i < to; i++) {
-                int t = i / heads;
-                int h = i % heads;
-                int offset = t * c.dim() + h * hs;
-                chunkOf[t].session().cache().attend(layer, h, posOf[t], q, offset, out, offset, scores);
+        int units = chunks.length * kvHeads;
+        long workPerUnit = (long) tokens * c.heads() * longest / units;
+        int scratch = longest;
+        parallel.forRange(units, (int) Math.max(1, 4096 / Math.max(1, workPerUnit)), (from, to) -> {
+            float[] scores = new float[scratch];
+            for (int u = from; u < to; u++) {
+                Chunk chunk = chunks[u / kvHeads];
+                KvCache cache = chunk.session().cache();
+                int g = u % kvHeads;
+                for (int t = 0; t < chunk.tokens(); t++) {
+                    int row = firstRow[u / kvHeads] + t;
+                    for (int h = g * group; h < (g + 1) * group; h++) {
+                        int offset = row * c.dim() + h * hs;
+                        cache.attend(layer, h, chunk.startPos() + t, q, offset, out, offset, scores);
+                    }
+                }
             }
         });
     }

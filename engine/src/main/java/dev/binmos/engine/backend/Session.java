@@ -30,6 +30,17 @@ public final class Session {
     }
 
     /**
+     * Declares that the cache already holds positions [0, length), filled without a forward pass (a
+     * restored snapshot, or a benchmark's synthetic keys and values).
+     */
+    public void restored(int length) {
+        if (length < 0 || length > cache.capacity()) {
+            throw new IllegalArgumentException("session " + id + " has room for " + cache.capacity() + " positions, not " + length);
+        }
+        this.length = length;
+    }
+
+    /**
      * Checks that {@code count} tokens may be written from {@code start}, which may rewind (overwrite)
      * but not leave a gap.
      */

@@ -1,0 +1,56 @@
+package dev.binmos.engine.kv;
+
+/**
+ * Keys or values: numbered slots of {@code width} numbers, stored in blocks of {@link #BLOCK} slots that
+ * are allocated on first write. Every cache policy keeps its state in these, so one pair of kernels
+ * (scores against keys, probability-weighted sum of values) serves them all.
+ */
+abstract sealed class Rows permits F32Rows, F16Rows {
+    static final int BLOCK = 16;
+
+    final int width;
+
+    Rows(int width) {
+        this.width = width;
+    }
+
+    static Rows of(KvPrecision precision, int width) {
+        return switch (precision) {
+            case F32 -> new F32Rows(width);
+            case F16 -> new F16Rows(width);
+        };
+    }
+
+    abstract KvPrecision precision();
+
+    /** Writes {@code width} numbers from src into slot, allocating its block when needed. */
+    abstract void put(int slot, float[] src, int offset);
+
+    /** Reads slot into dst. */
+    abstract void get(int slot, float[] dst, int offset);
+
+    /**
+     * Attention logits: out[outOffset + i] = (q · slot(from + i)[offset, offset + n)) · scale for the
+     * slots [from, to).
+     */
+    abstract void dots(int from, int to, int offset, float[] q, int qOffset, int n, float scale, float[] out, int outOffset);
+
+    /** y[yOffset + j] += Σ_i p[pOffset + i] · slot(from + i)[offset + j], j < n, over the slots [from, to), in slot order. */
+    abstract void accumulate(float[] p, int pOffset, int from, int to, int offset, float[] y, int yOffset, int n);
+
+    /** Blocks allocated. */
+    abstract int blocks();
+
+    /** Releases every block from index {@code keep} on. */
+    abstract void truncate(int keep);
+
+    final long bytes() {
+        return (long) blocks() * BLOCK * width * precision().bytes;
+    }
+
+    /** Copies slot {@code from} into slot {@code to} of target (same width). */
+    final void copy(int from, Rows target, int to, float[] scratch) {
+        get(from, scratch, 0);
+        target.put(to, scratch, 0);
+    }
+}
