@@ -5,6 +5,7 @@ import dev.binmos.engine.backend.Session;
 import dev.binmos.engine.generate.Completion;
 import dev.binmos.engine.generate.Generation;
 import dev.binmos.engine.generate.Generator;
+import dev.binmos.engine.kv.KvPolicy;
 import dev.binmos.engine.model.Llama;
 import dev.binmos.engine.sampling.SamplingParams;
 import dev.binmos.engine.util.Json;
@@ -23,6 +24,9 @@ import picocli.CommandLine.Option;
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
+
+    @Mixin
+    KvOptions kvOptions;
 
     @Option(names = "--prompt", required = true, description = "Prompt text (BOS is added).")
     String prompt;
@@ -68,7 +72,8 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the prompt has " + promptTokens.length + " tokens; the model's context is " + model.config().contextLength());
         }
         PrintStream out = System.out;
-        try (CpuBackend backend = modelOptions.backend(model)) {
+        KvPolicy policy = kvOptions.policy(model);
+        try (CpuBackend backend = modelOptions.backend(model, policy)) {
             Session session = backend.openSession("cli", capacity);
             if (!json) {
                 out.print(prompt);
@@ -92,12 +97,15 @@ final class GenerateCommand implements Callable<Integer> {
                 result.put("text", c.text());
                 result.put("finish_reason", c.finishReason().name().toLowerCase());
                 result.put("prompt_tokens", (long) c.promptTokens());
+                result.put("kv_bytes", session.cache().bytes());
+                result.put("kv_dense_bytes", session.cache().denseBytes());
                 out.println(Json.write(result));
             } else {
                 out.println();
                 System.err.printf("%d prompt + %d generated tokens in %.2f s (%.1f tokens/s), finish: %s%n",
                         c.promptTokens(), c.tokens().length, seconds, (c.promptTokens() + c.tokens().length) / seconds,
                         c.finishReason().name().toLowerCase());
+                System.err.println(KvOptions.describe(policy, session.cache().stats()));
             }
         }
         return 0;

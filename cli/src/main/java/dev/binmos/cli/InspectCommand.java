@@ -1,9 +1,11 @@
 package dev.binmos.cli;
 
+import dev.binmos.engine.format.gguf.BinaryMosGguf;
 import dev.binmos.engine.model.Configuration;
 import dev.binmos.engine.model.Llama;
 import dev.binmos.engine.model.TensorEntry;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -25,6 +27,12 @@ final class InspectCommand implements Callable<Integer> {
                 c.vocabSize(), c.contextLength(), c.ropeTheta(), c.normEps());
         System.out.printf("tokenizer    %d tokens, bos %d, eos %d%n", model.tokenizer().vocabSize(), model.tokenizer().bos(), model.tokenizer().eos());
         System.out.printf("tensors      %d, %s%n", model.source().tensors().size(), bytes(model.source().tensorBytes()));
+        BinaryMosGguf.LinearSize binaryMos = BinaryMosGguf.linearSize(model.source().tensors());
+        if (binaryMos.weights() > 0) {
+            System.out.printf(Locale.ROOT, "binarymos    %s experts, %d linear weights at %.4f bits per weight (signs %.4f + routers and scales %.4f)%n",
+                    model.source().metadata().get(BinaryMosGguf.EXPERTS_KEY), binaryMos.weights(), binaryMos.bitsPerWeight(),
+                    binaryMos.signBitsPerWeight(), binaryMos.bitsPerWeight() - binaryMos.signBitsPerWeight());
+        }
         int width = model.source().tensors().stream().mapToInt(t -> t.name().length()).max().orElse(4);
         for (TensorEntry t : model.source().tensors()) {
             String shape = Arrays.stream(t.shape()).mapToObj(Long::toString).collect(Collectors.joining(" x "));

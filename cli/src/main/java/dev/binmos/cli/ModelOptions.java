@@ -2,6 +2,7 @@ package dev.binmos.cli;
 
 import dev.binmos.engine.backend.CpuBackend;
 import dev.binmos.engine.format.ModelLoader;
+import dev.binmos.engine.kv.KvPolicy;
 import dev.binmos.engine.model.Llama;
 import dev.binmos.engine.util.Parallel;
 import java.nio.file.Path;
@@ -23,7 +24,14 @@ final class ModelOptions {
     }
 
     CpuBackend backend(Llama llama) {
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        return new CpuBackend(llama, new Parallel(n));
+        return backend(llama, KvPolicy.dense());
+    }
+
+    CpuBackend backend(Llama llama, KvPolicy policy) {
+        return new CpuBackend(llama, parallel(), policy);
+    }
+
+    Parallel parallel() {
+        return new Parallel(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
     }
 }

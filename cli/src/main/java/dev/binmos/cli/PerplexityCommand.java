@@ -2,6 +2,7 @@ package dev.binmos.cli;
 
 import dev.binmos.engine.backend.CpuBackend;
 import dev.binmos.engine.generate.Perplexity;
+import dev.binmos.engine.kv.KvPolicy;
 import dev.binmos.engine.model.Llama;
 import dev.binmos.engine.util.Json;
 import java.io.IOException;
@@ -20,6 +21,9 @@ final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    KvOptions kvOptions;
+
     @Option(names = "--text", required = true, description = "UTF-8 text file.")
     Path text;
 
@@ -37,8 +41,9 @@ final class PerplexityCommand implements Callable<Integer> {
         if (window > model.config().contextLength()) {
             throw new IllegalArgumentException("--context " + window + " exceeds the model's context length " + model.config().contextLength());
         }
+        KvPolicy policy = kvOptions.policy(model);
         Perplexity.Result r;
-        try (CpuBackend backend = modelOptions.backend(model);
+        try (CpuBackend backend = modelOptions.backend(model, policy);
              Progress progress = new Progress("perplexity", "tokens")) {
             r = Perplexity.evaluate(backend, model.tokenizer(), content, window, progress::update);
         }
@@ -46,9 +51,13 @@ final class PerplexityCommand implements Callable<Integer> {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("perplexity", r.perplexity());
             result.put("tokens", r.tokens());
+            result.put("kv_policy", policy.describe());
+            result.put("kv_bytes", r.kv().bytes());
+            result.put("kv_dense_bytes", r.kv().denseBytes());
             System.out.println(Json.write(result));
         } else {
             System.out.printf("perplexity %.4f over %d tokens (context %d)%n", r.perplexity(), r.tokens(), window);
+            System.out.println(KvOptions.describe(policy, r.kv()) + " at the longest window");
         }
         return 0;
     }

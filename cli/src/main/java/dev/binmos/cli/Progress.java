@@ -26,6 +26,11 @@ final class Progress implements AutoCloseable, ProgressListener {
 
     @Override
     public void update(long done, long total) {
+        update(done, total, "");
+    }
+
+    /** As {@link #update(long, long)}, with a short text (e.g. current losses) after the rate. */
+    void update(long done, long total, String detail) {
         long now = System.nanoTime();
         if (now - start < QUIET_NANOS || (now - lastDraw < REDRAW_NANOS && done < total)) {
             return;
@@ -38,8 +43,8 @@ final class Progress implements AutoCloseable, ProgressListener {
         int width = 30;
         int filled = (int) Math.round(fraction * width);
         String eta = rate > 0 && total > done ? formatSeconds((total - done) / rate) : "0s";
-        out.printf("\r%s [%s%s] %3d%% %d/%d %s, %.1f %s/s, ETA %s ", label, "#".repeat(filled), ".".repeat(width - filled),
-                (int) (fraction * 100), done, total, unit, rate, unit, eta);
+        out.printf("\r%s [%s%s] %3d%% %d/%d %s, %.1f %s/s, %sETA %s ", label, "#".repeat(filled), ".".repeat(width - filled),
+                (int) (fraction * 100), done, total, unit, rate, unit, detail.isEmpty() ? "" : detail + ", ", eta);
         out.flush();
     }
 

@@ -1,13 +1,19 @@
 package dev.binmos.cli;
 
-import dev.binmos.engine.format.LlamaTensors;
+import dev.binmos.engine.binarymos.BinaryMosLinear;
+import dev.binmos.engine.binarymos.PackedSigns;
+import dev.binmos.engine.format.LlamaTensors.Part;
 import dev.binmos.engine.format.RowSource;
+import dev.binmos.engine.format.gguf.BinaryMosGguf;
 import dev.binmos.engine.format.gguf.GgufModel;
 import dev.binmos.engine.format.gguf.GgufWriter;
 import dev.binmos.engine.model.Configuration;
 import dev.binmos.engine.tensor.GgmlType;
 import dev.binmos.engine.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,6 +36,8 @@ final class SynthCommand implements Callable<Integer> {
             "stories15m", new Configuration(288, 768, 6, 6, 6, 32000, 256, 10000f, 1e-5f),
             "stories260k", new Configuration(64, 172, 5, 8, 4, 512, 512, 10000f, 1e-5f));
 
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     @Option(names = "--shape", required = true, description = "One of: llama2-7b, llama2-13b, tinyllama-1.1b, stories15m, stories260k.")
     String shape;
 
@@ -39,8 +47,12 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--context", description = "Context length (default: the shape's).")
     Integer context;
 
-    @Option(names = "--format", required = true, description = "Weight storage: f32, f16, bf16 or q8_0 (norms stay f32).")
+    @Option(names = "--format", required = true, description = "Weight storage: f32, f16, bf16, q8_0 (norms stay f32), "
+            + "or binarymos (packed signs, f16 routers and scales, f16 embeddings and classifier).")
     String format;
+
+    @Option(names = "--experts", defaultValue = "4", description = "Experts per linear for --format binarymos (default: ${DEFAULT-VALUE}).")
+    int experts;
 
     @Option(names = "--tokenizer", required = true, description = "llama2.c tokenizer file with the shape's vocabulary size (stored in the GGUF).")
     Path tokenizer;
@@ -57,19 +69,20 @@ final class SynthCommand implements Callable<Integer> {
         if (base == null) {
             throw new IllegalArgumentException("unknown --shape " + shape + "; choose one of " + String.join(", ", SHAPES.keySet().stream().sorted().toList()));
         }
+        boolean binaryMos = format.equalsIgnoreCase("binarymos");
         GgmlType type = switch (format.toLowerCase(Locale.ROOT)) {
             case "f32" -> GgmlType.F32;
-            case "f16" -> GgmlType.F16;
+            case "f16", "binarymos" -> GgmlType.F16;
             case "bf16" -> GgmlType.BF16;
             case "q8_0" -> GgmlType.Q8_0;
-            default -> throw new IllegalArgumentException("unknown --format " + format + "; choose f32, f16, bf16 or q8_0");
+            default -> throw new IllegalArgumentException("unknown --format " + format + "; choose f32, f16, bf16, q8_0 or binarymos");
         };
         Configuration c = new Configuration(base.dim(), base.hiddenDim(), layers == null ? base.layers() : layers,
                 base.heads(), base.kvHeads(), base.vocabSize(), context == null ? base.contextLength() : context,
                 base.ropeTheta(), base.normEps());
         Tokenizer tok = Tokenizer.fromLlama2c(tokenizer, c.vocabSize());
         String name = shape + "-synthetic-" + c.layers() + "L-" + format.toLowerCase(Locale.ROOT);
-        GgufWriter w = GgufModel.writer(c, tok, name);
+        GgufWriter w = binaryMos ? BinaryMosGguf.writer(c, tok, name, experts) : GgufModel.writer(c, tok, name);
         AtomicLong rowsDone = new AtomicLong();
         long[] totalRows = {0};
         try (Progress progress = new Progress("synth", "rows")) {
@@ -80,17 +93,30 @@ final class SynthCommand implements Callable<Integer> {
                 w.addTensor(tensorName, stored, rows == 1 ? new long[] {cols} : new long[] {rows, cols},
                         random(tensorName, normal, cols, rowsDone, totalRows, progress));
             };
+            LinearAdder linear = (layer, part, rows, cols) -> {
+                if (!binaryMos) {
+                    add.tensor(GgufModel.tensorName(layer, part), type, rows, cols, false);
+                    return;
+                }
+                totalRows[0] += rows;
+                String tensorName = BinaryMosGguf.tensorName(layer, part, BinaryMosGguf.SIGNS);
+                BinaryMosGguf.addLinear(w, layer, part, rows, cols, experts, GgmlType.F16, () -> {
+                    BinaryMosLinear random = randomBinaryMos(tensorName, rows, cols);
+                    progress.update(rowsDone.addAndGet(rows), totalRows[0]);
+                    return random;
+                });
+            };
             add.tensor(GgufModel.embeddingsName(), type, c.vocabSize(), c.dim(), false);
             for (int l = 0; l < c.layers(); l++) {
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.ATTN_NORM), GgmlType.F32, 1, c.dim(), true);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.Q), type, c.dim(), c.dim(), false);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.K), type, c.kvDim(), c.dim(), false);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.V), type, c.kvDim(), c.dim(), false);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.O), type, c.dim(), c.dim(), false);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.FFN_NORM), GgmlType.F32, 1, c.dim(), true);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.GATE), type, c.hiddenDim(), c.dim(), false);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.UP), type, c.hiddenDim(), c.dim(), false);
-                add.tensor(GgufModel.tensorName(l, LlamaTensors.Part.DOWN), type, c.dim(), c.hiddenDim(), false);
+                add.tensor(GgufModel.tensorName(l, Part.ATTN_NORM), GgmlType.F32, 1, c.dim(), true);
+                linear.add(l, Part.Q, c.dim(), c.dim());
+                linear.add(l, Part.K, c.kvDim(), c.dim());
+                linear.add(l, Part.V, c.kvDim(), c.dim());
+                linear.add(l, Part.O, c.dim(), c.dim());
+                add.tensor(GgufModel.tensorName(l, Part.FFN_NORM), GgmlType.F32, 1, c.dim(), true);
+                linear.add(l, Part.GATE, c.hiddenDim(), c.dim());
+                linear.add(l, Part.UP, c.hiddenDim(), c.dim());
+                linear.add(l, Part.DOWN, c.dim(), c.hiddenDim());
             }
             add.tensor(GgufModel.finalNormName(), GgmlType.F32, 1, c.dim(), true);
             add.tensor(GgufModel.classifierName(), type, c.vocabSize(), c.dim(), false);
@@ -107,6 +133,40 @@ final class SynthCommand implements Callable<Integer> {
     @FunctionalInterface
     private interface Adder {
         void tensor(String name, GgmlType type, long rows, int cols, boolean normWeight);
+    }
+
+    @FunctionalInterface
+    private interface LinearAdder {
+        void add(int layer, Part part, int rows, int cols);
+    }
+
+    /**
+     * A BinaryMoS layer of random signs (padding bits zero), positive S_in around 1, S_out around 1/√cols
+     * (so activations keep their scale) and a ±1/√cols router; seeded from (seed, tensor): deterministic.
+     */
+    private BinaryMosLinear randomBinaryMos(String tensorName, int rows, int cols) {
+        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ tensorName.hashCode());
+        int wordsPerRow = PackedSigns.wordsPerRow(cols);
+        long lastWordMask = cols % Long.SIZE == 0 ? -1L : (1L << cols % Long.SIZE) - 1;
+        MemorySegment words = MemorySegment.ofArray(new long[rows * wordsPerRow]);
+        for (int o = 0; o < rows; o++) {
+            for (int j = 0; j < wordsPerRow; j++) {
+                long word = r.nextLong() & (j == wordsPerRow - 1 ? lastWordMask : -1L);
+                words.setAtIndex(LE_LONG, (long) o * wordsPerRow + j, word);
+            }
+        }
+        float bound = (float) (1 / Math.sqrt(cols));
+        float[] router = new float[experts * cols];
+        float[] sIn = new float[experts * cols];
+        float[] sOut = new float[experts * rows];
+        for (int i = 0; i < router.length; i++) {
+            router[i] = (r.nextFloat() * 2 - 1) * bound;
+            sIn[i] = 0.5f + r.nextFloat();
+        }
+        for (int i = 0; i < sOut.length; i++) {
+            sOut[i] = (0.5f + r.nextFloat()) * bound;
+        }
+        return new BinaryMosLinear(new PackedSigns(rows, cols, words), router, sIn, sOut, experts);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.binmos.engine.generate;
 
 import dev.binmos.engine.backend.Backend;
 import dev.binmos.engine.backend.Session;
+import dev.binmos.engine.kv.KvStats;
 import dev.binmos.engine.tokenizer.Tokenizer;
 import dev.binmos.engine.util.ProgressListener;
 import java.util.ArrayList;
@@ -17,8 +18,9 @@ public final class Perplexity {
     public static final String SEPARATOR = "<|endoftext|>";
 
     /** @param perplexity exp of the mean negative log-likelihood
-     *  @param tokens     scored tokens */
-    public record Result(double perplexity, long tokens, double totalNll) {
+     *  @param tokens     scored tokens
+     *  @param kv         the KV cache after the longest window */
+    public record Result(double perplexity, long tokens, double totalNll, KvStats kv) {
     }
 
     private Perplexity() {
@@ -44,6 +46,7 @@ public final class Perplexity {
         Session session = backend.openSession("perplexity", context);
         double nll = 0;
         long scored = 0;
+        KvStats kv = new KvStats(0, 0);
         for (int[] body : pieces) {
             for (int start = 0; start < body.length; start += context - 1) {
                 int n = Math.min(context - 1, body.length - start);
@@ -56,10 +59,13 @@ public final class Perplexity {
                     nll -= logSoftmax(logits, i * vocab, vocab, window[i + 1]);
                 }
                 scored += n;
+                if (session.cache().denseBytes() >= kv.denseBytes()) {
+                    kv = session.cache().stats();
+                }
                 progress.update(scored, total);
             }
         }
-        return new Result(Math.exp(nll / scored), scored, nll);
+        return new Result(Math.exp(nll / scored), scored, nll, kv);
     }
 
     /** log p(target) under softmax(logits[offset, offset + n)), in double precision. */

@@ -35,6 +35,15 @@ public final class DenseLinear implements Linear {
         return weights;
     }
 
+    /** The weights as row-major [out, in] floats in logical row order (row order applied). */
+    public float[] toFloatArray() {
+        float[] w = new float[Math.multiplyExact(out, in)];
+        for (int o = 0; o < out; o++) {
+            weights.copyTo((long) (rowOrder == null ? o : rowOrder[o]) * in, w, o * in, in);
+        }
+        return w;
+    }
+
     @Override
     public int inFeatures() {
         return in;
@@ -55,9 +64,7 @@ public final class DenseLinear implements Linear {
         parallel.forRange(out, Math.max(1, 16384 / Math.max(1, in)), (from, to) -> {
             for (int o = from; o < to; o++) {
                 long row = (long) (rowOrder == null ? o : rowOrder[o]) * in;
-                for (int t = 0; t < tokens; t++) {
-                    y[t * out + o] = weights.dot(row, x, t * in, in);
-                }
+                weights.dots(row, x, 0, in, tokens, in, y, o, out);
             }
         });
     }
