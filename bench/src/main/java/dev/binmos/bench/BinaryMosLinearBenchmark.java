@@ -20,9 +20,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One decode step (1 token) through a BinaryMoS linear (E = 4) with each inner loop, against the FP32
- * dense linear of the same shape [out, in]. ops/s = tokens/s of this layer; weight traffic in GB/s =
- * weightBytes · ops/s / 1e9 (BinaryMoS 4096x4096: 2,293,760 B; 11008x4096: 5,943,296 B; FP32: 4 B per weight).
+ * One step of {@code tokens} tokens (1: decode; 16: a prefill tile) through a BinaryMoS linear (E = 4) with
+ * each inner loop, against the FP32 dense linear of the same shape [out, in]. ops/s · tokens = tokens/s of
+ * this layer; weight traffic in GB/s = weightBytes · ops/s / 1e9 (BinaryMoS 4096x4096: 2,293,760 B;
+ * 11008x4096: 5,943,296 B; FP32: 4 B per weight).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -37,8 +38,12 @@ public class BinaryMosLinearBenchmark {
     @Param({"1", "2"})
     int threads;
 
+    @Param({"1", "16"})
+    int tokens;
+
     private Linear lut;
     private Linear masked;
+
     private Linear dense;
     private Parallel parallel;
     private float[] x;
@@ -56,9 +61,10 @@ public class BinaryMosLinearBenchmark {
         float[] sOut = gaussian(random, EXPERTS * out, 0.01);
         lut = new BinaryMosLinear(signs, router, sIn, sOut, EXPERTS, BinaryMosLinear.Kernel.LUT);
         masked = new BinaryMosLinear(signs, router, sIn, sOut, EXPERTS, BinaryMosLinear.Kernel.MASKED);
+
         dense = new DenseLinear(new ArrayTensor(w), out, in);
-        x = gaussian(random, in, 1);
-        y = new float[out];
+        x = gaussian(random, in * tokens, 1);
+        y = new float[out * tokens];
         parallel = new Parallel(threads);
     }
 
@@ -77,19 +83,19 @@ public class BinaryMosLinearBenchmark {
 
     @Benchmark
     public float[] binaryMosLut() {
-        lut.apply(x, y, 1, parallel);
+        lut.apply(x, y, tokens, parallel);
         return y;
     }
 
     @Benchmark
     public float[] binaryMosMasked() {
-        masked.apply(x, y, 1, parallel);
+        masked.apply(x, y, tokens, parallel);
         return y;
     }
 
     @Benchmark
     public float[] fp32Dense() {
-        dense.apply(x, y, 1, parallel);
+        dense.apply(x, y, tokens, parallel);
         return y;
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "binmos", mixinStandardHelpOptions = true, versionProvider = Binmos.Version.class,
         description = "Runs Llama-family models with 1-bit BinaryMoS weights and PoD attention.",
         subcommands = {GenerateCommand.class, PerplexityCommand.class, InspectCommand.class, SynthCommand.class, BinarizeCommand.class,
-                TrainCommand.class, PodCalibrateCommand.class, TeacherTextCommand.class})
+                TrainCommand.class, PodCalibrateCommand.class, TeacherTextCommand.class, BenchCommand.class})
 public final class Binmos {
 
     public static void main(String[] args) {

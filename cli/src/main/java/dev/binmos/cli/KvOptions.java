@@ -19,7 +19,7 @@ final class KvOptions {
     @Option(names = "--kv-policy", description = "dense, pod, streaming or h2o (default: pod when the model has pod.* metadata, else dense).")
     String policy;
 
-    @Option(names = "--kv-type", defaultValue = "f32", description = "Storage of keys and values: f32 or f16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kv-type", defaultValue = "f32", description = "Storage of keys and values: f32, f16, or q8_0 (a byte a number and a scale per 32) (default: ${DEFAULT-VALUE}).")
     String type;
 
     @Option(names = "--pod-sinks", description = "Attention sinks S: the first S positions are always proximal (PoD; also StreamingLLM's sinks). Default: the model's, else 16.")

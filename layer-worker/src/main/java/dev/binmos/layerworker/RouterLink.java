@@ -3,6 +3,8 @@ package dev.binmos.layerworker;
 import dev.binmos.proto.v1.BackendKind;
 import dev.binmos.proto.v1.DeregisterRequest;
 import dev.binmos.proto.v1.HeartbeatRequest;
+import dev.binmos.engine.kv.KvFootprint;
+import dev.binmos.engine.kv.KvPolicy;
 import dev.binmos.proto.v1.PodLayout;
 import dev.binmos.proto.v1.RegisterRequest;
 import dev.binmos.proto.v1.RegistryGrpc;
@@ -48,17 +50,36 @@ public class RouterLink {
                 .setWorkerId(config.workerId().orElseGet(() -> "worker-" + UUID.randomUUID().toString().substring(0, 8)))
                 .setModelId(model.id())
                 .setModelHash(model.sha256())
-                // dense attention until the PoD KV policy lands: no anchors
-                .setPod(PodLayout.getDefaultInstance())
+                .setPod(pod(model))
                 .setLayerFrom(model.from())
                 .setLayerTo(model.to())
                 .setTotalLayers(model.config().layers())
                 .setKvCapacityBytes(config.kvCapacityBytes())
-                .setKvBytesPerPosition(model.kvBytesPerPosition())
-                .setKvBlockPositions(model.kvBlockPositions())
+                .setKvBytesPerPosition(model.footprint().perPosition())
+                .setKvBlockPositions(KvFootprint.BLOCK)
+                .setKvProximalBytesPerPosition(model.footprint().proximalPerPosition())
+                .setKvProximalSinks(model.footprint().sinks())
+                .setKvProximalWindow(model.footprint().window())
                 .setBackend(BackendKind.BACKEND_KIND_CPU)
                 .setAddress(config.advertisedAddress().orElse("127.0.0.1:" + port))
                 .build();
+    }
+
+    /** The PoD layout as registry.proto has it: every (layer, kv head)'s anchor; empty for dense attention. */
+    private static PodLayout pod(StageModel model) {
+        if (!(model.policy() instanceof KvPolicy.Pod pod)) {
+            return PodLayout.getDefaultInstance();
+        }
+        var layout = pod.layout();
+        int kvHeads = model.config().kvHeads();
+        PodLayout.Builder b = PodLayout.newBuilder().setSinks(layout.sinks()).setWindow(layout.window())
+                .setMode(layout.mode().label()).setKvHeads(kvHeads);
+        for (int l = 0; l < model.config().layers(); l++) {
+            for (int g = 0; g < kvHeads; g++) {
+                b.addAnchorLayer(layout.groups().anchor(l, g));
+            }
+        }
+        return b.build();
     }
 
     public WorkerInfo info() {

@@ -31,19 +31,19 @@ public class StageEngine {
     private final StageSessions sessions;
     private final WorkerMetrics metrics;
     private final ExecutorService engine = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("stage-engine").daemon().factory());
-    private final Map<Long, CompletableFuture<ForwardResponse>> recent;
+    /** Answers of recent steps by step id, eldest first; guarded by itself. */
+    private final LinkedHashMap<Long, CompletableFuture<ForwardResponse>> recent = new LinkedHashMap<>();
+    private final int rememberedSteps;
+    private final long rememberedBytes;
+    /** Bytes of the answers in {@link #recent}; guarded by recent. */
+    private long recentBytes;
 
     StageEngine(StageModel model, StageSessions sessions, WorkerMetrics metrics, WorkerConfig config) {
         this.model = model;
         this.sessions = sessions;
         this.metrics = metrics;
-        int remembered = config.rememberedSteps();
-        this.recent = new LinkedHashMap<>() {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, CompletableFuture<ForwardResponse>> eldest) {
-                return size() > remembered;
-            }
-        };
+        this.rememberedSteps = config.rememberedSteps();
+        this.rememberedBytes = config.rememberedStepBytes();
     }
 
     public CompletableFuture<ForwardResponse> forward(ForwardRequest request) {
@@ -60,8 +60,10 @@ public class StageEngine {
         }
         engine.execute(() -> {
             try {
-                result.complete(run(request));
-            } catch (RuntimeException e) {
+                ForwardResponse response = run(request);
+                remember(response);
+                result.complete(response);
+            } catch (RuntimeException | Error e) {
                 // nothing was applied (requests are checked first), so a retry may run it
                 synchronized (recent) {
                     recent.remove(stepId, result);
@@ -70,6 +72,26 @@ public class StageEngine {
             }
         });
         return result;
+    }
+
+    /**
+     * Counts an answer and forgets the eldest ones beyond the configured number of steps or bytes (the
+     * last stage's answers hold logits: 64 sessions of a 128K vocabulary are 32 MiB a step). A retry
+     * repeats the latest step of its pipeline, so only the newest answers matter.
+     */
+    private void remember(ForwardResponse response) {
+        synchronized (recent) {
+            recentBytes += response.getSerializedSize();
+            var eldest = recent.entrySet().iterator();
+            while (eldest.hasNext() && (recent.size() > rememberedSteps || recentBytes > rememberedBytes) && recent.size() > 1) {
+                CompletableFuture<ForwardResponse> answer = eldest.next().getValue();
+                if (!answer.isDone()) {
+                    break;
+                }
+                recentBytes -= answer.isCompletedExceptionally() ? 0 : answer.join().getSerializedSize();
+                eldest.remove();
+            }
+        }
     }
 
     private ForwardResponse run(ForwardRequest request) {
@@ -128,7 +150,12 @@ public class StageEngine {
             throw Status.FAILED_PRECONDITION.withDescription("session " + id + " holds " + held + " positions; cannot run "
                     + c.getTokens() + " tokens from position " + c.getStartPosition()).asRuntimeException();
         }
-        if (c.getStartPosition() + c.getTokens() > s.reservedPositions()) {
+        try {
+            s.session().cache().checkBegin(c.getStartPosition());
+        } catch (IllegalArgumentException e) {
+            throw Status.FAILED_PRECONDITION.withDescription("session " + id + ": " + e.getMessage()).asRuntimeException();
+        }
+        if (c.getTokens() > s.reservedPositions() - c.getStartPosition()) {
             throw Status.OUT_OF_RANGE.withDescription("session " + id + " reserved " + s.reservedPositions() + " positions; "
                     + c.getStartPosition() + " + " + c.getTokens() + " do not fit (OpenSession again to grow it)").asRuntimeException();
         }

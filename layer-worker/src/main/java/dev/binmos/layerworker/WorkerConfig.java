@@ -36,6 +36,16 @@ public interface WorkerConfig {
     /** Threads of the forward pass; default: available processors. */
     OptionalInt threads();
 
+    /**
+     * Attention cache: {@code dense}, or {@code pod} with the layout in the model's {@code pod.*} metadata
+     * (written by {@code binmos pod-calibrate}); default: pod when the model has that metadata, else dense.
+     */
+    Optional<String> kvPolicy();
+
+    /** Storage of keys and values: f32, f16 or q8_0. */
+    @WithDefault("f32")
+    String kvType();
+
     /** KV-cache bytes the sessions of this worker may reserve together. */
     @WithDefault("268435456")
     long kvCapacityBytes();
@@ -56,4 +66,8 @@ public interface WorkerConfig {
     /** Steps whose answers are kept to answer a retried step without running it again. */
     @WithDefault("64")
     int rememberedSteps();
+
+    /** Bytes of remembered answers at most (the eldest are forgotten first; the newest is always kept). */
+    @WithDefault("67108864")
+    long rememberedStepBytes();
 }

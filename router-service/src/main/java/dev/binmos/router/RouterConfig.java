@@ -66,4 +66,11 @@ public interface RouterConfig {
     /** Deadline of one stage call. */
     @WithDefault("60s")
     Duration stageTimeout();
+
+    /**
+     * Deadline of a stage's session calls (open, resize, close): they run in order on one control thread,
+     * so a stage that stops answering must not hold up placement for long.
+     */
+    @WithDefault("5s")
+    Duration controlTimeout();
 }

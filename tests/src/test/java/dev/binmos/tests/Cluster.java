@@ -101,7 +101,10 @@ public final class Cluster implements AutoCloseable {
         /** Starts the router, then every worker; returns when all workers have registered. */
         public Cluster start() {
             Path logs = Path.of("target", "cluster-logs", name).toAbsolutePath();
-            ServiceProcess router = ServiceProcess.start("router-service", "router", ServiceProcess.freePort(), routerProperties,
+            Map<String, String> properties = new LinkedHashMap<>(routerProperties);
+            properties.put("quarkus.grpc.server.host", "127.0.0.1");
+            properties.put(ServiceProcess.GRPC_PORT, String.valueOf(ServiceProcess.freePort()));
+            ServiceProcess router = ServiceProcess.start("router-service", "router", ServiceProcess.freePort(), properties,
                     jvmOptions, logs);
             Cluster cluster = new Cluster(name, jvmOptions, workerDefaults, router);
             try {
@@ -136,7 +139,7 @@ public final class Cluster implements AutoCloseable {
         int index = workers.size();
         int port = ServiceProcess.freePort();
         Map<String, String> properties = new LinkedHashMap<>(workerDefaults);
-        properties.put("binmos.worker.router", router.address());
+        properties.put("binmos.worker.router", router.grpcAddress());
         properties.put("binmos.worker.worker-id", "worker-" + index);
         properties.put("binmos.worker.advertised-address", "127.0.0.1:" + port);
         properties.putAll(own);

@@ -35,7 +35,7 @@ public final class Gateway implements AutoCloseable {
         int grpcPort = ServiceProcess.freePort();
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("quarkus.grpc.clients.router.host", "127.0.0.1");
-        properties.put("quarkus.grpc.clients.router.port", String.valueOf(router.port()));
+        properties.put("quarkus.grpc.clients.router.port", String.valueOf(router.grpcPort()));
         properties.put("quarkus.grpc.server.host", "127.0.0.1");
         properties.put("quarkus.grpc.server.port", String.valueOf(grpcPort));
         for (int i = 0; i < settings.length; i += 2) {

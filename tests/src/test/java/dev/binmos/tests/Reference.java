@@ -6,6 +6,7 @@ import dev.binmos.engine.format.ModelLoader;
 import dev.binmos.engine.generate.Completion;
 import dev.binmos.engine.generate.Generation;
 import dev.binmos.engine.generate.Generator;
+import dev.binmos.engine.kv.KvPolicy;
 import dev.binmos.engine.model.Llama;
 import dev.binmos.engine.tokenizer.Tokenizer;
 import dev.binmos.engine.util.Parallel;
@@ -18,7 +19,8 @@ public final class Reference implements AutoCloseable {
 
     public Reference(Path file) {
         this.model = ModelLoader.load(file, null);
-        this.backend = new CpuBackend(model, new Parallel(1));
+        // the model's own attention: PoD when its metadata has a layout, as the workers run it
+        this.backend = new CpuBackend(model, new Parallel(1), KvPolicy.of(model));
     }
 
     public Tokenizer tokenizer() {

@@ -32,19 +32,23 @@ import java.util.function.Predicate;
  * tests module's surefire sets: {@code binmos.root}, {@code binmos.jvm.flags}.
  */
 public final class ServiceProcess implements AutoCloseable {
+    /** The property that gives a service a gRPC server of its own. */
+    public static final String GRPC_PORT = "quarkus.grpc.server.port";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final long STOP_TIMEOUT_SECONDS = 60;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private final String name;
     private final int port;
+    private final int grpcPort;
     private final Path log;
     private final Process process;
     private ManagedChannel channel;
 
-    private ServiceProcess(String name, int port, Path log, Process process) {
+    private ServiceProcess(String name, int port, int grpcPort, Path log, Process process) {
         this.name = name;
         this.port = port;
+        this.grpcPort = grpcPort;
         this.log = log;
         this.process = process;
     }
@@ -76,7 +80,9 @@ public final class ServiceProcess implements AutoCloseable {
             Files.createDirectories(logs);
             Path log = logs.resolve(name + ".log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new ServiceProcess(name, port, log, process);
+            // a service with a separate gRPC server (quarkus.grpc.server.port) serves gRPC there, else on the HTTP port
+            int grpc = properties.containsKey(GRPC_PORT) ? Integer.parseInt(properties.get(GRPC_PORT)) : port;
+            return new ServiceProcess(name, port, grpc, log, process);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name, e);
         }
@@ -90,9 +96,19 @@ public final class ServiceProcess implements AutoCloseable {
         return port;
     }
 
-    /** host:port of its HTTP and gRPC server. */
+    /** host:port of its HTTP server (health, metrics, REST; gRPC too unless it has a port of its own). */
     public String address() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The port of its gRPC server. */
+    public int grpcPort() {
+        return grpcPort;
+    }
+
+    /** host:port of its gRPC server. */
+    public String grpcAddress() {
+        return "127.0.0.1:" + grpcPort;
     }
 
     public Process process() {
@@ -114,7 +130,7 @@ public final class ServiceProcess implements AutoCloseable {
     /** A plaintext gRPC channel to it, made once and closed with the process. */
     public synchronized ManagedChannel channel() {
         if (channel == null) {
-            channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create())
+            channel = Grpc.newChannelBuilderForAddress("127.0.0.1", grpcPort, InsecureChannelCredentials.create())
                     .maxInboundMessageSize(256 << 20)
                     .build();
         }

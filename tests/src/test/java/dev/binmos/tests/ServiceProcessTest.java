@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.binmos.proto.v1.DescribeRequest;
 import dev.binmos.proto.v1.NodeDescription;
 import dev.binmos.proto.v1.NodeGrpc;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -40,13 +38,15 @@ class ServiceProcessTest {
         Path logs = Path.of("target", "service-logs").toAbsolutePath();
         // the gateway is ready once a router serves a model: give it one (without workers)
         ServiceProcess router = module.equals("gateway") ? ServiceProcess.start("router-service", "gateway-router",
-                ServiceProcess.freePort(), Map.of("binmos.router.models.stories260K.path", TestModels.stories().toString()),
+                ServiceProcess.freePort(), Map.of("binmos.router.models.stories260K.path", TestModels.stories().toString(),
+                        ServiceProcess.GRPC_PORT, String.valueOf(ServiceProcess.freePort())),
                 Cluster.TEST_JVM_OPTIONS, logs) : null;
-        // the gateway serves gRPC on a port of its own (a separate gRPC server: see its application.properties)
-        int grpcPort = module.equals("gateway") ? ServiceProcess.freePort() : 0;
+        // the gateway and the router serve gRPC on a port of their own (a separate gRPC server: see their application.properties)
+        int grpcPort = module.equals("gateway") || module.equals("router-service") ? ServiceProcess.freePort() : 0;
         Map<String, String> properties = switch (module) {
-            case "gateway" -> Map.of("quarkus.grpc.clients.router.port", String.valueOf(router.port()),
+            case "gateway" -> Map.of("quarkus.grpc.clients.router.port", String.valueOf(router.grpcPort()),
                     "quarkus.grpc.server.host", "127.0.0.1", "quarkus.grpc.server.port", String.valueOf(grpcPort));
+            case "router-service" -> Map.of("quarkus.grpc.server.host", "127.0.0.1", "quarkus.grpc.server.port", String.valueOf(grpcPort));
             // a layer worker needs a model; it runs unregistered without a router
             case "layer-worker" -> Map.of("binmos.worker.model", TestModels.stories().toString());
             default -> Map.of();
@@ -62,23 +62,14 @@ class ServiceProcessTest {
                     .collect(toMap(check -> check.getString("name"), check -> check.getString("status")));
             assertEquals("UP", checks.get(service), ready::toString);
             assertEquals("UP", checks.get("gRPC Server"), ready::toString);
-            if (grpcPort == 0) {
-                checkGrpc(process.channel(), service);
-            } else {
-                ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", grpcPort, InsecureChannelCredentials.create()).build();
-                try {
-                    checkGrpc(channel, service);
-                } finally {
-                    channel.shutdownNow();
-                }
-            }
+            checkGrpc(process.channel(), service);
 
             assertTrue(process.stop(), service + " did not exit within the stop timeout of SIGTERM");
             assertTrue(process.logText().contains(service + " stopped in"), service + " did not shut down cleanly:\n" + process.logText());
         }
     }
 
-    /** gRPC goes through the HTTP port (quarkus.grpc.server.use-separate-server=false), the gateway's through its own. */
+    /** gRPC goes through the HTTP port (quarkus.grpc.server.use-separate-server=false), the gateway's and router's through their own. */
     private static void checkGrpc(ManagedChannel channel, String service) throws Exception {
         ServingStatus health = HealthGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(GRPC_DEADLINE_SECONDS, SECONDS)

@@ -15,6 +15,8 @@ import java.util.List;
  * through {@link KvCache}, so every cache policy does too.
  */
 public final class CpuBackend implements Backend {
+    /** Tokens per forward of a long input. */
+    static final int CHUNK = 64;
     private final Llama model;
     private final Configuration c;
     private final Parallel parallel;
@@ -73,11 +75,26 @@ public final class CpuBackend implements Backend {
         return run(session, tokens, startPos, tokens.length);
     }
 
+    /**
+     * Runs tokens in chunks of at most {@link #CHUNK}, so that a long prompt's activations stay small; a
+     * token's result does not depend on its chunk (kernels and caches are batch-invariant), so this equals
+     * one forward of every token.
+     */
     private float[] run(Session session, int[] tokens, int startPos, int logitRows) {
-        float[] x = new float[tokens.length * c.dim()];
-        embed(tokens, x);
-        forwardLayers(List.of(new Chunk(session, startPos, tokens.length)), x, 0, c.layers());
-        return logits(x, tokens.length, logitRows);
+        float[] logits = new float[logitRows * c.vocabSize()];
+        for (int first = 0; first < tokens.length; first += CHUNK) {
+            int n = Math.min(CHUNK, tokens.length - first);
+            float[] x = new float[n * c.dim()];
+            embed(java.util.Arrays.copyOfRange(tokens, first, first + n), x);
+            forwardLayers(List.of(new Chunk(session, startPos + first, n)), x, 0, c.layers());
+            // the logits of this chunk's tokens among the last logitRows
+            int wanted = Math.min(n, first + n - (tokens.length - logitRows));
+            if (wanted > 0) {
+                float[] part = logits(x, n, wanted);
+                System.arraycopy(part, 0, logits, (first + n - wanted - (tokens.length - logitRows)) * c.vocabSize(), part.length);
+            }
+        }
+        return logits;
     }
 
     @Override
@@ -92,6 +109,7 @@ public final class CpuBackend implements Backend {
                 throw new IllegalArgumentException("session " + chunk.session().id() + " appears twice in one batch");
             }
             chunk.session().checkRange(chunk.startPos(), chunk.tokens());
+            chunk.session().cache().checkBegin(chunk.startPos());
             tokens += chunk.tokens();
         }
         if (x.length < tokens * c.dim()) {

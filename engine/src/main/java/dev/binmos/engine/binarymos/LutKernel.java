@@ -1,6 +1,9 @@
 package dev.binmos.engine.binarymos;
 
+import dev.binmos.engine.util.ResidentPages;
+import dev.binmos.engine.util.NativeMemory;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -16,13 +19,13 @@ import jdk.incubator.vector.VectorSpecies;
  * 1e-4 accuracy bound by 50× or more (int16 only with a scale per 64 columns), and a float table is
  * exactly one 16-lane register for {@code vpermd}.
  * <p>
- * The lookup runs 16 rows at once (lane r = row r), so the row-major bits are transposed on the fly:
- * per span of 8 words, 16 rows × 8 words become 16 vectors of one 32-bit half-word for 16 rows. Each
- * vector then serves 8 lookups (its 8 nibbles: shift, table permute, add = 64 weights per 16 lanes).
- * Blocks of 32 rows share every table load, and each span's bits serve all tokens of the tile. Rows are
- * swept panel by panel, a panel being as many words as keep all tokens' tables within 256 KB (half an
- * L2): for one token that is the whole row, so each block reads its rows front to back. Partial sums
- * wait in y between spans.
+ * The lookup runs 16 rows at once (lane r = row r), so the row-major bits are transposed, once per
+ * linear ({@link #layout}): per span of 8 words, 16 rows × 8 words become 16 vectors of one 32-bit
+ * half-word for 16 rows, and each vector then serves 8 lookups (its 8 nibbles: shift, table permute,
+ * add = 64 weights per 16 lanes). Blocks of 32 rows share every table load, and each span's bits serve
+ * all tokens of the tile. Rows are swept panel by panel, a panel being as many words as keep all tokens'
+ * tables within 256 KB (half an L2): for one token that is the whole row, so each block reads its rows
+ * front to back. Partial sums wait in y between spans.
  */
 final class LutKernel implements SignKernel {
     static final LutKernel INSTANCE = new LutKernel();
@@ -41,6 +44,8 @@ final class LutKernel implements SignKernel {
     private static final int PANEL_TABLES = 1 << 16;
     /** Transposed half-words of one 16-row vector for a span. */
     private static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
+    /** Bytes of the transposed bits of one block of 32 rows and one span. */
+    private static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
 
     /** PATTERN[b][e] = −1 where bit b of e is set, else +1. */
     private static final FloatVector[] PATTERN = new FloatVector[4];
@@ -92,8 +97,8 @@ final class LutKernel implements SignKernel {
 
     /** Tables: for token t and group g, 16 floats at (t · paddedIn / 4 + g) · 16. */
     @Override
-    public float[] prepare(float[] xs, int tokens, int paddedIn) {
-        float[] tables = new float[tokens * paddedIn * 4];
+    public float[] prepare(float[] xs, int tokens, int paddedIn, float[] reuse) {
+        float[] tables = BinaryMosLinear.grown(reuse, tokens * paddedIn * 4);
         for (int c = 0, dst = 0; c < tokens * paddedIn; c += 4, dst += LANES) {
             FloatVector sums = PATTERN[0].mul(xs[c]);
             sums = PATTERN[1].fma(FloatVector.broadcast(F, xs[c + 1]), sums);
@@ -104,23 +109,46 @@ final class LutKernel implements SignKernel {
         return tables;
     }
 
+    /**
+     * The bits transposed for the lookup: block b of 32 rows and span s of 8 words at (b · spans + s) ·
+     * {@link #BLOCK_SPAN_BYTES}, as {@link #transpose} makes them. Native memory, the size of the signs;
+     * the row-major words it was made from are then given back (see {@link ResidentPages}).
+     */
     @Override
-    public void multiply(PackedSigns signs, float[] tables, int tokens, MixtureScales scales, float[] gates,
+    public MemorySegment layout(PackedSigns signs) {
+        int wpr = signs.wordsPerRow();
+        int spans = (wpr + SPAN - 1) / SPAN;
+        int blocks = (signs.rows() + BLOCK - 1) / BLOCK;
+        MemorySegment layout = NativeMemory.allocate(BLOCK_SPAN_BYTES * blocks * spans);
+        long[] words = new long[2 * SPAN * SPAN];
+        int[] bits = new int[2 * BITS_PER_VECTOR];
+        for (int b = 0; b < blocks; b++) {
+            for (int j = 0; j < spans; j++) {
+                int spanWords = Math.min(SPAN, wpr - j * SPAN);
+                transpose(signs, b * BLOCK, j * SPAN, spanWords, words, bits, 0);
+                transpose(signs, b * BLOCK + LANES, j * SPAN, spanWords, words, bits, BITS_PER_VECTOR);
+                MemorySegment.copy(bits, 0, layout, ValueLayout.JAVA_INT, ((long) b * spans + j) * BLOCK_SPAN_BYTES, bits.length);
+            }
+        }
+        ResidentPages.release(signs.segment());
+        return layout;
+    }
+
+    @Override
+    public void multiply(PackedSigns signs, MemorySegment layout, float[] tables, int tokens, float[] sHatOut,
                          float[] y, int yOff, int rowFrom, int rowTo) {
         int wpr = signs.wordsPerRow();
         int out = signs.rows();
-        long[] words = new long[2 * SPAN * SPAN];
-        int[] bits = new int[2 * BITS_PER_VECTOR];
+        int spans = (wpr + SPAN - 1) / SPAN;
         int panel = Math.max(SPAN, PANEL_TABLES / (tokens * TABLE_PER_WORD) / SPAN * SPAN);
         for (int p0 = 0; p0 < wpr; p0 += panel) {
             for (int o = rowFrom; o < rowTo; o += BLOCK) {
                 for (int j0 = p0; j0 < Math.min(wpr, p0 + panel); j0 += SPAN) {
                     int spanWords = Math.min(SPAN, wpr - j0);
-                    transpose(signs, o, j0, spanWords, words, bits, 0);
-                    transpose(signs, o + LANES, j0, spanWords, words, bits, BITS_PER_VECTOR);
+                    long bits = ((long) (o / BLOCK) * spans + j0 / SPAN) * BLOCK_SPAN_BYTES;
                     for (int t = 0; t < tokens; t++) {
-                        span(tables, (t * wpr + j0) * TABLE_PER_WORD, bits, 2 * spanWords, y, yOff + t * out + o, rowTo - o,
-                                j0 == 0, j0 + SPAN >= wpr, scales, gates, t * scales.experts(), o);
+                        span(tables, (t * wpr + j0) * TABLE_PER_WORD, layout, bits, 2 * spanWords, y, yOff + t * out + o, rowTo - o,
+                                j0 == 0, j0 + SPAN >= wpr, sHatOut, t * out + o);
                     }
                 }
             }
@@ -129,19 +157,20 @@ final class LutKernel implements SignKernel {
 
     /**
      * One span of one token for a block of 32 rows o..: y[yo + r] (r &lt; rows) = its partial sum so far (zero
-     * if first) + the lookups of this span, times ŝ_out if last.
+     * if first) + the lookups of this span, times ŝ_out (sHatOut[so + r]) if last.
      * A method of its own, called thousands of times per product, so that it is compiled early: the
      * Vector API is very slow until it is.
      */
-    private static void span(float[] tables, int table, int[] bits, int halves, float[] y, int yo, int rows,
-                             boolean first, boolean last, MixtureScales scales, float[] gates, int gOff, int o) {
+    private static void span(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
+                             boolean first, boolean last, float[] sHatOut, int so) {
         VectorMask<Float> m0 = F.indexInRange(0, rows);
         VectorMask<Float> m1 = F.indexInRange(LANES, rows);
         FloatVector a0 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo, m0);
         FloatVector a1 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo + LANES, m1);
         for (int h = 0; h < halves; h++, table += TABLE_PER_WORD / 2) {
-            IntVector w0 = IntVector.fromArray(I, bits, h * LANES);
-            IntVector w1 = IntVector.fromArray(I, bits, BITS_PER_VECTOR + h * LANES);
+            IntVector w0 = IntVector.fromMemorySegment(I, layout, bits + (long) h * LANES * Integer.BYTES, ByteOrder.nativeOrder());
+            IntVector w1 = IntVector.fromMemorySegment(I, layout, bits + (long) (BITS_PER_VECTOR + h * LANES) * Integer.BYTES,
+                    ByteOrder.nativeOrder());
             for (int q = 0; q < 8; q++) {
                 // the select wraps indices mod 16, which masks the nibble for free
                 IntVector sums = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
@@ -150,18 +179,8 @@ final class LutKernel implements SignKernel {
             }
         }
         if (last) {
-            // ŝ_out = g · S_out inline: a vector passed to or from a method that is not inlined gets boxed
-            float[] sOut = scales.sOut();
-            int out = sOut.length / scales.experts();
-            FloatVector s0 = FloatVector.zero(F);
-            FloatVector s1 = s0;
-            for (int e = 0; e < scales.experts(); e++) {
-                FloatVector g = FloatVector.broadcast(F, gates[gOff + e]);
-                s0 = FloatVector.fromArray(F, sOut, e * out + o, m0).fma(g, s0);
-                s1 = FloatVector.fromArray(F, sOut, e * out + o + LANES, m1).fma(g, s1);
-            }
-            a0 = a0.mul(s0);
-            a1 = a1.mul(s1);
+            a0 = a0.mul(FloatVector.fromArray(F, sHatOut, so, m0));
+            a1 = a1.mul(FloatVector.fromArray(F, sHatOut, so + LANES, m1));
         }
         a0.intoArray(y, yo, m0);
         a1.intoArray(y, yo + LANES, m1);

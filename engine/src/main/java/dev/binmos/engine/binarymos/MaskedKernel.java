@@ -30,23 +30,29 @@ final class MaskedKernel implements SignKernel {
     }
 
     @Override
-    public float[] prepare(float[] xs, int tokens, int paddedIn) {
+    public float[] prepare(float[] xs, int tokens, int paddedIn, float[] reuse) {
         return xs;
     }
 
+    /** The file's row-major words. */
     @Override
-    public void multiply(PackedSigns signs, float[] xs, int tokens, MixtureScales scales, float[] gates,
+    public MemorySegment layout(PackedSigns signs) {
+        return signs.segment();
+    }
+
+    @Override
+    public void multiply(PackedSigns signs, MemorySegment layout, float[] xs, int tokens, float[] sHatOut,
                          float[] y, int yOff, int rowFrom, int rowTo) {
         int paddedIn = signs.wordsPerRow() * Long.SIZE;
         int out = signs.rows();
-        int experts = scales.experts();
         float[] totals = new float[tokens];
         for (int t = 0; t < tokens; t++) {
             totals[t] = sum(xs, t * paddedIn, paddedIn);
         }
         for (int o = rowFrom; o < rowTo; o += BLOCK) {
             for (int t = 0; t < tokens; t++) {
-                block(signs, xs, t * paddedIn, totals[t], y, yOff + t * out, o, Math.min(BLOCK, rowTo - o), scales, gates, t * experts);
+                block(layout, signs.wordsPerRow(), out, xs, t * paddedIn, totals[t], y, yOff + t * out, o, Math.min(BLOCK, rowTo - o),
+                        sHatOut, t * out);
             }
         }
     }
@@ -55,11 +61,9 @@ final class MaskedKernel implements SignKernel {
      * Rows o .. o + rows - 1 (rows ≤ 4) of one token. A method of its own, called thousands of times per
      * product, so that it is compiled early: the Vector API is very slow until it is.
      */
-    private static void block(PackedSigns signs, float[] xs, int xOff, float total, float[] y, int yOff, int o, int rows,
-                              MixtureScales scales, float[] gates, int gOff) {
-        MemorySegment segment = signs.segment();
-        int wpr = signs.wordsPerRow();
-        int last = signs.rows() - 1;
+    private static void block(MemorySegment segment, int wpr, int out, float[] xs, int xOff, float total, float[] y, int yOff, int o,
+                              int rows, float[] sHatOut, int sOff) {
+        int last = out - 1;
         // rows past the matrix repeat its last row; their results are not stored
         long row0 = (long) Math.min(o, last) * wpr * Long.BYTES;
         long row1 = (long) Math.min(o + 1, last) * wpr * Long.BYTES;
@@ -84,15 +88,15 @@ final class MaskedKernel implements SignKernel {
                 a3 = a3.add(x, VectorMask.fromLong(S, b3 >>> k));
             }
         }
-        store(y, yOff, o, 0, rows, total - 2f * Lanes.sum(a0), scales, gates, gOff);
-        store(y, yOff, o, 1, rows, total - 2f * Lanes.sum(a1), scales, gates, gOff);
-        store(y, yOff, o, 2, rows, total - 2f * Lanes.sum(a2), scales, gates, gOff);
-        store(y, yOff, o, 3, rows, total - 2f * Lanes.sum(a3), scales, gates, gOff);
+        store(y, yOff, o, 0, rows, total - 2f * Lanes.sum(a0), sHatOut, sOff);
+        store(y, yOff, o, 1, rows, total - 2f * Lanes.sum(a1), sHatOut, sOff);
+        store(y, yOff, o, 2, rows, total - 2f * Lanes.sum(a2), sHatOut, sOff);
+        store(y, yOff, o, 3, rows, total - 2f * Lanes.sum(a3), sHatOut, sOff);
     }
 
-    private static void store(float[] y, int yOff, int o, int r, int rows, float sum, MixtureScales scales, float[] gates, int gOff) {
+    private static void store(float[] y, int yOff, int o, int r, int rows, float sum, float[] sHatOut, int sOff) {
         if (r < rows) {
-            y[yOff + o + r] = sum * scales.outScale(gates, gOff, o + r);
+            y[yOff + o + r] = sum * sHatOut[sOff + o + r];
         }
     }
 

@@ -1,13 +1,15 @@
 package dev.binmos.engine.binarymos;
 
-import dev.binmos.engine.tensor.Lanes;
+import dev.binmos.engine.tensor.ArrayTensor;
+import dev.binmos.engine.tensor.FloatTensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The mixture-of-scales half of a BinaryMoS layer: router W_R [E, in], S_in [E, in], S_out [E, out], all
- * row-major fp32. Per token: g = softmax(x·W_Rᵀ) over all E experts, ŝ_in = g·S_in, ŝ_out = g·S_out.
- * Scales may be negative and are used as they are.
+ * The mixture-of-scales half of a BinaryMoS layer: router W_R [E, in], S_in [E, in], S_out [E, out],
+ * row-major tensors of any float type (a model file's F16 or F32 tensors stay mapped, not copied). Per
+ * token: g = softmax(x·W_Rᵀ) over all E experts, ŝ_in = g·S_in, ŝ_out = g·S_out. Scales may be negative
+ * and are used as they are.
  */
 final class MixtureScales {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -15,11 +17,11 @@ final class MixtureScales {
     private final int experts;
     private final int in;
     private final int out;
-    private final float[] router;
-    private final float[] sIn;
-    private final float[] sOut;
+    private final FloatTensor router;
+    private final FloatTensor sIn;
+    private final FloatTensor sOut;
 
-    MixtureScales(int experts, int in, int out, float[] router, float[] sIn, float[] sOut) {
+    MixtureScales(int experts, int in, int out, FloatTensor router, FloatTensor sIn, FloatTensor sOut) {
         if (experts < 1) {
             throw new IllegalArgumentException("experts must be at least 1, got " + experts);
         }
@@ -34,9 +36,9 @@ final class MixtureScales {
         this.sOut = sOut;
     }
 
-    private static void check(String name, float[] values, long expected) {
-        if (values.length != expected) {
-            throw new IllegalArgumentException(name + " has " + values.length + " values, expected " + expected);
+    private static void check(String name, FloatTensor values, long expected) {
+        if (values.size() != expected) {
+            throw new IllegalArgumentException(name + " has " + values.size() + " values, expected " + expected);
         }
     }
 
@@ -44,27 +46,40 @@ final class MixtureScales {
         return experts;
     }
 
-    float[] router() {
+    /** W_R, S_in or S_out as a float array: the array itself when they are held as one, else a copy. */
+    static float[] floats(FloatTensor tensor) {
+        return tensor instanceof ArrayTensor a ? a.values() : tensor.toFloatArray();
+    }
+
+    FloatTensor router() {
         return router;
     }
 
-    float[] sIn() {
+    FloatTensor sIn() {
         return sIn;
     }
 
-    float[] sOut() {
+    FloatTensor sOut() {
         return sOut;
     }
 
     long byteSize() {
-        return (long) Float.BYTES * (router.length + sIn.length + sOut.length);
+        return router.type().byteSize(router.size()) + sIn.type().byteSize(sIn.size()) + sOut.type().byteSize(sOut.size());
+    }
+
+    /** S_in then S_out as floats, [E · in + E · out], read once per product into reuse, or a larger array. */
+    float[] rows(float[] reuse) {
+        float[] rows = BinaryMosLinear.grown(reuse, experts * (in + out));
+        sIn.copyTo(0, rows, 0, experts * in);
+        sOut.copyTo(0, rows, experts * in, experts * out);
+        return rows;
     }
 
     /** g[gOff + e] = softmax_e(x[xOff..xOff+in) · W_R[e]). */
     void gates(float[] x, int xOff, float[] g, int gOff) {
         float max = Float.NEGATIVE_INFINITY;
         for (int e = 0; e < experts; e++) {
-            g[gOff + e] = dot(router, e * in, x, xOff);
+            g[gOff + e] = router.dot((long) e * in, x, xOff, in);
             max = Math.max(max, g[gOff + e]);
         }
         float sum = 0f;
@@ -77,44 +92,45 @@ final class MixtureScales {
         }
     }
 
-    private float dot(float[] w, int wOff, float[] x, int xOff) {
-        FloatVector acc = FloatVector.zero(S);
+    /**
+     * xs[xsOff + i] = x[xOff + i] · ŝ_in[i] for i in [0, in), with ŝ_in = g·S_in mixed on the fly from
+     * {@link #rows}.
+     */
+    void scaleInput(float[] x, int xOff, float[] g, int gOff, float[] rows, float[] xs, int xsOff) {
         int i = 0;
         for (int bound = S.loopBound(in); i < bound; i += S.length()) {
-            acc = FloatVector.fromArray(S, w, wOff + i).fma(FloatVector.fromArray(S, x, xOff + i), acc);
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < in; i++) {
-            sum += w[wOff + i] * x[xOff + i];
-        }
-        return sum;
-    }
-
-    /** xs[xsOff + i] = x[xOff + i] · ŝ_in[i] for i in [0, in), with ŝ_in = g·S_in mixed on the fly. */
-    void scaleInput(float[] x, int xOff, float[] g, int gOff, float[] xs, int xsOff) {
-        int i = 0;
-        for (int bound = S.loopBound(in); i < bound; i += S.length()) {
-            FloatVector s = FloatVector.fromArray(S, sIn, i).mul(g[gOff]);
+            FloatVector s = FloatVector.fromArray(S, rows, i).mul(g[gOff]);
             for (int e = 1; e < experts; e++) {
-                s = FloatVector.fromArray(S, sIn, e * in + i).fma(FloatVector.broadcast(S, g[gOff + e]), s);
+                s = FloatVector.fromArray(S, rows, e * in + i).fma(FloatVector.broadcast(S, g[gOff + e]), s);
             }
             s.mul(FloatVector.fromArray(S, x, xOff + i)).intoArray(xs, xsOff + i);
         }
         for (; i < in; i++) {
-            float s = 0f;
-            for (int e = 0; e < experts; e++) {
-                s += g[gOff + e] * sIn[e * in + i];
+            float s = rows[i] * g[gOff];
+            for (int e = 1; e < experts; e++) {
+                s = Math.fma(rows[e * in + i], g[gOff + e], s);
             }
             xs[xsOff + i] = x[xOff + i] * s;
         }
     }
 
-    /** ŝ_out[o] for one token. */
-    float outScale(float[] g, int gOff, int o) {
-        float s = 0f;
-        for (int e = 0; e < experts; e++) {
-            s += g[gOff + e] * sOut[e * out + o];
+    /** sHat[sOff + o] = ŝ_out[o] = Σ_e g[e] · S_out[e, o] for o in [0, out), from {@link #rows}. */
+    void outScales(float[] g, int gOff, float[] rows, float[] sHat, int sOff) {
+        int base = experts * in;
+        int o = 0;
+        for (int bound = S.loopBound(out); o < bound; o += S.length()) {
+            FloatVector s = FloatVector.zero(S);
+            for (int e = 0; e < experts; e++) {
+                s = FloatVector.fromArray(S, rows, base + e * out + o).fma(FloatVector.broadcast(S, g[gOff + e]), s);
+            }
+            s.intoArray(sHat, sOff + o);
         }
-        return s;
+        for (; o < out; o++) {
+            float s = 0f;
+            for (int e = 0; e < experts; e++) {
+                s = Math.fma(rows[base + e * out + o], g[gOff + e], s);
+            }
+            sHat[sOff + o] = s;
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.binmos.engine.binarymos;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The ±1 matrix product at the heart of a BinaryMoS linear: y[t, o] = ŝ_out[t, o] · Σ_c sign(o, c) · xs[t, c]
  * for a tile of tokens, where xs = x ⊙ ŝ_in is already computed and zero-padded to whole 64-column words.
@@ -8,15 +10,21 @@ sealed interface SignKernel permits LutKernel, MaskedKernel {
 
     /**
      * Per-token data derived once from xs ({@code tokens} rows of {@code paddedIn} floats) and shared by
-     * all threads: LUT tables, or xs itself.
+     * all threads: LUT tables (in reuse when it is large enough), or xs itself.
      */
-    float[] prepare(float[] xs, int tokens, int paddedIn);
+    float[] prepare(float[] xs, int tokens, int paddedIn, float[] reuse);
 
     /**
-     * Rows [rowFrom, rowTo) of every token: y[yOff + t · out + o], out = signs.rows(). The output scale
-     * ŝ_out is applied to each row as it is finished.
+     * The signs as this kernel reads them, made once per linear before its first product: the file's
+     * row-major words themselves, or a layout of the kernel's own.
      */
-    void multiply(PackedSigns signs, float[] prepared, int tokens, MixtureScales scales, float[] gates,
+    MemorySegment layout(PackedSigns signs);
+
+    /**
+     * Rows [rowFrom, rowTo) of every token: y[yOff + t · out + o], out = signs.rows(), from the signs in
+     * {@link #layout}. Each finished row is multiplied by its output scale, sHatOut[t · out + o].
+     */
+    void multiply(PackedSigns signs, MemorySegment layout, float[] prepared, int tokens, float[] sHatOut,
                   float[] y, int yOff, int rowFrom, int rowTo);
 
     /** Rows per unit of work: thread chunks start at multiples of this. */

@@ -32,8 +32,8 @@ public final class DenseKvCache implements KvCache {
         this.keys = new Rows[config.layers()];
         this.values = new Rows[config.layers()];
         for (int l = 0; l < config.layers(); l++) {
-            keys[l] = Rows.of(precision, kvDim);
-            values[l] = Rows.of(precision, kvDim);
+            keys[l] = Rows.of(precision, kvDim, headSize);
+            values[l] = Rows.of(precision, kvDim, headSize);
         }
     }
 

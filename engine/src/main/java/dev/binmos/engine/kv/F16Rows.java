@@ -19,8 +19,8 @@ final class F16Rows extends Rows {
 
     private final List<short[]> blocks = new ArrayList<>();
 
-    F16Rows(int width) {
-        super(width);
+    F16Rows(int width, int headSize) {
+        super(width, headSize);
     }
 
     @Override

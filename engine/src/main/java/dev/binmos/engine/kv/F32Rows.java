@@ -12,8 +12,8 @@ final class F32Rows extends Rows {
 
     private final List<float[]> blocks = new ArrayList<>();
 
-    F32Rows(int width) {
-        super(width);
+    F32Rows(int width, int headSize) {
+        super(width, headSize);
     }
 
     @Override

@@ -44,11 +44,16 @@ abstract class ForwardCache implements KvCache {
     }
 
     @Override
-    public final void begin(int start, int count) {
+    public final void checkBegin(int start) {
         if (start != 0 && start != held) {
             throw new IllegalArgumentException("a " + policy + " KV cache continues at position " + held
                     + " or restarts at 0; it cannot rewind to " + start + " (the positions it dropped are gone)");
         }
+    }
+
+    @Override
+    public final void begin(int start, int count) {
+        checkBegin(start);
         batchStart = start;
         batchCount = count;
         began(start, count);
@@ -92,7 +97,7 @@ abstract class ForwardCache implements KvCache {
     public final long denseBytes() {
         long bytes = 0;
         for (int l = 0; l < layers; l++) {
-            bytes += (long) Math.ceilDiv(length[l], Rows.BLOCK) * Rows.BLOCK * 2 * kvDim * precision.bytes;
+            bytes += precision.bytes((long) Math.ceilDiv(length[l], Rows.BLOCK) * Rows.BLOCK * 2 * kvDim, headSize);
         }
         return bytes;
     }

@@ -129,8 +129,8 @@ public final class H2oKvCache extends ForwardCache {
         private int freeCount;
 
         Kept(KvPrecision precision, int headSize, int lanes) {
-            this.keys = Rows.of(precision, headSize);
-            this.values = Rows.of(precision, headSize);
+            this.keys = Rows.of(precision, headSize, headSize);
+            this.values = Rows.of(precision, headSize, headSize);
             this.lanes = lanes;
             this.acc = new float[Rows.BLOCK * lanes];
         }

@@ -22,6 +22,11 @@ public interface KvCache {
      * others continue where they stopped or restart from position 0.
      */
     default void begin(int start, int count) {
+        checkBegin(start);
+    }
+
+    /** Throws IllegalArgumentException, as {@link #begin} would, when a step cannot begin at start. */
+    default void checkBegin(int start) {
     }
 
     /** Stores the key and value ({@code kvDim} floats each) of position {@code pos} in {@code layer}. */

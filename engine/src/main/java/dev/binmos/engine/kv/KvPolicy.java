@@ -13,6 +13,21 @@ public sealed interface KvPolicy {
     /** One line for logs and the CLI. */
     String describe();
 
+    /** What a session of this policy holds between steps in layers [fromLayer, toLayer) of a model of this shape. */
+    KvFootprint footprint(Configuration config, int fromLayer, int toLayer);
+
+    /** Bytes one position of one layer and kv head takes for keys or for values. */
+    private static long headBytes(Configuration config, KvPrecision precision) {
+        return precision.bytes(config.headSize(), config.headSize());
+    }
+
+    private static int layers(Configuration config, int fromLayer, int toLayer) {
+        if (fromLayer < 0 || toLayer > config.layers() || fromLayer >= toLayer) {
+            throw new IllegalArgumentException("layer range [" + fromLayer + ", " + toLayer + ") outside [0, " + config.layers() + ")");
+        }
+        return toLayer - fromLayer;
+    }
+
     static KvPolicy dense() {
         return new Dense(KvPrecision.F32);
     }
@@ -31,6 +46,11 @@ public sealed interface KvPolicy {
         }
 
         @Override
+        public KvFootprint footprint(Configuration config, int fromLayer, int toLayer) {
+            return KvFootprint.dense(2L * layers(config, fromLayer, toLayer) * config.kvHeads() * headBytes(config, precision));
+        }
+
+        @Override
         public String describe() {
             return "dense (" + precision.label() + ")";
         }
@@ -40,6 +60,25 @@ public sealed interface KvPolicy {
         @Override
         public KvCache open(Configuration config, int capacity) {
             return new PodKvCache(config, capacity, layout, precision);
+        }
+
+        /** Values and anchors' keys for every position, borrowers' keys for the proximal ones. */
+        @Override
+        public KvFootprint footprint(Configuration config, int fromLayer, int toLayer) {
+            layout.check(config);
+            long all = 0;
+            long proximal = 0;
+            for (int l = fromLayer; l < fromLayer + layers(config, fromLayer, toLayer); l++) {
+                for (int g = 0; g < config.kvHeads(); g++) {
+                    all += headBytes(config, precision);
+                    if (layout.groups().anchor(l, g) == l) {
+                        all += headBytes(config, precision);
+                    } else {
+                        proximal += headBytes(config, precision);
+                    }
+                }
+            }
+            return new KvFootprint(all, proximal, layout.sinks(), layout.window());
         }
 
         /** The same policy with each given layer forced to be an anchor (the first layer of every pipeline stage). */
@@ -61,6 +100,11 @@ public sealed interface KvPolicy {
         }
 
         @Override
+        public KvFootprint footprint(Configuration config, int fromLayer, int toLayer) {
+            return new KvFootprint(0, 2L * layers(config, fromLayer, toLayer) * config.kvHeads() * headBytes(config, precision), sinks, window);
+        }
+
+        @Override
         public String describe() {
             return "streaming, sinks " + sinks + ", window " + window + " (" + precision.label() + ")";
         }
@@ -71,6 +115,13 @@ public sealed interface KvPolicy {
         @Override
         public KvCache open(Configuration config, int capacity) {
             return new H2oKvCache(config, capacity, heavy, window, perHead, precision);
+        }
+
+        /** heavy + window − 1 positions per kv head; with per-head choices, up to every query head's heavy hitters. */
+        @Override
+        public KvFootprint footprint(Configuration config, int fromLayer, int toLayer) {
+            int kept = window + (perHead ? config.groupSize() : 1) * heavy;
+            return new KvFootprint(0, 2L * layers(config, fromLayer, toLayer) * config.kvHeads() * headBytes(config, precision), 0, kept);
         }
 
         @Override

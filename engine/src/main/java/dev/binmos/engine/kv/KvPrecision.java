@@ -1,18 +1,37 @@
 package dev.binmos.engine.kv;
 
-/** How keys and values are stored: F32, or F16 to halve the cache (values round to nearest even). */
+/**
+ * How keys and values are stored: F32; F16 to halve the cache (values round to nearest even); or Q8_0,
+ * a signed byte per number and one F32 scale per group of up to 32 numbers of a head (max|x| / 127, as
+ * GGML's Q8_0), a bit more than a quarter of F32.
+ */
 public enum KvPrecision {
-    F32(4),
-    F16(2);
+    F32,
+    F16,
+    Q8_0;
 
-    /** Bytes of one stored number. */
-    public final int bytes;
-
-    KvPrecision(int bytes) {
-        this.bytes = bytes;
+    /** Numbers per Q8_0 scale: 32, or fewer so that a group never spans two heads. */
+    static int q8Group(int headSize) {
+        int a = headSize;
+        int b = 32;
+        while (b != 0) {
+            int r = a % b;
+            a = b;
+            b = r;
+        }
+        return a;
     }
 
-    /** "f32" or "f16". */
+    /** Bytes of {@code numbers} stored numbers: whole heads of {@code headSize}. */
+    public long bytes(long numbers, int headSize) {
+        return switch (this) {
+            case F32 -> 4 * numbers;
+            case F16 -> 2 * numbers;
+            case Q8_0 -> numbers + Float.BYTES * (numbers / q8Group(headSize));
+        };
+    }
+
+    /** "f32", "f16" or "q8_0". */
     public String label() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
@@ -23,6 +42,6 @@ public enum KvPrecision {
                 return p;
             }
         }
-        throw new IllegalArgumentException("unknown KV precision " + label + "; choose f32 or f16");
+        throw new IllegalArgumentException("unknown KV precision " + label + "; choose f32, f16 or q8_0");
     }
 }

@@ -51,9 +51,9 @@ public final class PodKvCache extends ForwardCache {
                 int a = layout.groups().anchor(l, g);
                 anchor[l][g] = a;
                 lends[l][g] = a == l && l + 1 < layers && layout.groups().anchor(l + 1, g) == l;
-                values[l][g] = Rows.of(precision, headSize);
+                values[l][g] = Rows.of(precision, headSize, headSize);
                 if (a == l) {
-                    keys[l][g] = Rows.of(precision, headSize);
+                    keys[l][g] = Rows.of(precision, headSize, headSize);
                 } else {
                     proximal[l][g] = new Proximal(sinks, window, precision, headSize);
                 }

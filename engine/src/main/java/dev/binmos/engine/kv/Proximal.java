@@ -25,8 +25,8 @@ final class Proximal {
         this.ringSize = window - 1;
         this.precision = precision;
         this.width = width;
-        this.sinkRows = Rows.of(precision, width);
-        this.ring = Rows.of(precision, width);
+        this.sinkRows = Rows.of(precision, width, width);
+        this.ring = Rows.of(precision, width, width);
     }
 
     /** A step starting at position start begins. */
@@ -41,7 +41,7 @@ final class Proximal {
             return;
         }
         if (batch == null) {
-            batch = Rows.of(precision, width);
+            batch = Rows.of(precision, width, width);
         }
         batch.put(pos - batchFrom, src, offset);
     }

@@ -5,19 +5,23 @@ package dev.binmos.engine.kv;
  * are allocated on first write. Every cache policy keeps its state in these, so one pair of kernels
  * (scores against keys, probability-weighted sum of values) serves them all.
  */
-abstract sealed class Rows permits F32Rows, F16Rows {
+abstract sealed class Rows permits F32Rows, F16Rows, Q8Rows {
     static final int BLOCK = 16;
 
     final int width;
+    /** Slots hold whole heads of this size (Q8_0 scales never span two). */
+    final int headSize;
 
-    Rows(int width) {
+    Rows(int width, int headSize) {
         this.width = width;
+        this.headSize = headSize;
     }
 
-    static Rows of(KvPrecision precision, int width) {
+    static Rows of(KvPrecision precision, int width, int headSize) {
         return switch (precision) {
-            case F32 -> new F32Rows(width);
-            case F16 -> new F16Rows(width);
+            case F32 -> new F32Rows(width, headSize);
+            case F16 -> new F16Rows(width, headSize);
+            case Q8_0 -> new Q8Rows(width, headSize);
         };
     }
 
@@ -45,11 +49,11 @@ abstract sealed class Rows permits F32Rows, F16Rows {
     abstract void truncate(int keep);
 
     final long bytes() {
-        return (long) blocks() * BLOCK * width * precision().bytes;
+        return precision().bytes((long) blocks() * BLOCK * width, headSize);
     }
 
-    /** Copies slot {@code from} into slot {@code to} of target (same width). */
-    final void copy(int from, Rows target, int to, float[] scratch) {
+    /** Copies slot {@code from} into slot {@code to} of target (same width and precision), exactly as stored. */
+    void copy(int from, Rows target, int to, float[] scratch) {
         get(from, scratch, 0);
         target.put(to, scratch, 0);
     }

@@ -59,12 +59,23 @@ public final class DenseLinear implements Linear {
         return weights.type().byteSize(weights.size());
     }
 
+    /** Offset of logical row o in the stored tensor. */
+    private long row(int o) {
+        return (long) (rowOrder == null ? o : rowOrder[o]) * in;
+    }
+
     @Override
     public void apply(float[] x, float[] y, int tokens, Parallel parallel) {
         parallel.forRange(out, Math.max(1, 16384 / Math.max(1, in)), (from, to) -> {
-            for (int o = from; o < to; o++) {
-                long row = (long) (rowOrder == null ? o : rowOrder[o]) * in;
-                weights.dots(row, x, 0, in, tokens, in, y, o, out);
+            int o = from;
+            if (tokens > 1) {
+                // rows in pairs: a batched kernel loads each token's vector once for both
+                for (; o + 1 < to; o += 2) {
+                    weights.dots(row(o), row(o + 1), x, 0, in, tokens, in, y, o, o + 1, out);
+                }
+            }
+            for (; o < to; o++) {
+                weights.dots(row(o), x, 0, in, tokens, in, y, o, out);
             }
         });
     }

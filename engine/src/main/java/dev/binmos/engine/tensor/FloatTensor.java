@@ -28,6 +28,17 @@ public abstract class FloatTensor {
         }
     }
 
+    /**
+     * {@link #dots} of two runs of this tensor at once (two weight rows), into y[yOffsetA + j·yStride] and
+     * y[yOffsetB + j·yStride], bit for bit as two calls. Types whose batched kernel is bound by loading the
+     * vectors (F16) override it so that each vector load serves both rows.
+     */
+    public void dots(long offsetA, long offsetB, float[] x, int xOffset, int xStride, int count, int n,
+                     float[] y, int yOffsetA, int yOffsetB, int yStride) {
+        dots(offsetA, x, xOffset, xStride, count, n, y, yOffsetA, yStride);
+        dots(offsetB, x, xOffset, xStride, count, n, y, yOffsetB, yStride);
+    }
+
     /** Copies n elements starting at offset into dst (dequantising). */
     public void copyTo(long offset, float[] dst, int dstOffset, int n) {
         for (int i = 0; i < n; i++) {

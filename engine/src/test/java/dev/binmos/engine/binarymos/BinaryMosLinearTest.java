@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every kernel, at 1 and 2 threads, against {@link BinaryMosReference}: max|a − b| / max|b| ≤ 1e-4. */
@@ -151,6 +152,24 @@ class BinaryMosLinearTest {
         Layer down = Layer.random(4096, 11008, 4, 2);
         for (int tokens : new int[] {1, 3}) {
             checkAll(down, tokens, 200 + tokens);
+        }
+    }
+
+    /** A token's result does not depend on the tile it is batched in: the same token alone gives the same floats. */
+    @ParameterizedTest(name = "{0}x{1} tokens={2}")
+    @CsvSource({"37,100,3", "1000,4095,17", "4096,4096,32"})
+    void batchedTokensEqualTheSameTokenAlone(int out, int in, int tokens) {
+        Layer layer = Layer.random(out, in, 4, 7L * out + in);
+        float[] x = input(in, tokens, tokens);
+        for (Kernel kernel : Kernel.values()) {
+            BinaryMosLinear linear = layer.linear(kernel);
+            float[] batch = new float[out * tokens];
+            linear.apply(x, batch, tokens, two);
+            for (int t : new int[] {0, tokens - 1}) {
+                float[] alone = new float[out];
+                linear.apply(java.util.Arrays.copyOfRange(x, t * in, (t + 1) * in), alone, 1, one);
+                assertArrayEquals(java.util.Arrays.copyOfRange(batch, t * out, (t + 1) * out), alone, 0f, kernel + " token " + t);
+            }
         }
     }
 

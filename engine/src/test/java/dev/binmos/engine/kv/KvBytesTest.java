@@ -48,8 +48,17 @@ class KvBytesTest {
         }
     }
 
+    /** Bytes of n stored numbers; Q8_0 has one F32 scale per head here (heads of 8 < 32 numbers). */
+    private static long bytes(long n, KvPrecision p) {
+        return switch (p) {
+            case F32 -> 4 * n;
+            case F16 -> 2 * n;
+            case Q8_0 -> n + 4 * (n / HS);
+        };
+    }
+
     private static long dense(int t, KvPrecision p) {
-        return (long) C.layers() * 2 * blocks(t) * C.kvDim() * p.bytes;
+        return bytes((long) C.layers() * 2 * blocks(t) * C.kvDim(), p);
     }
 
     @Test
@@ -79,7 +88,7 @@ class KvBytesTest {
                             long layer = 0;
                             for (int g = 0; g < C.kvHeads(); g++) {
                                 boolean anchor = groups.anchor(l, g) == l;
-                                layer += (blocks(t) + (anchor ? blocks(t) : proximal(t, k.sinks(), k.window()))) * HS * p.bytes;
+                                layer += bytes((blocks(t) + (anchor ? blocks(t) : proximal(t, k.sinks(), k.window()))) * HS, p);
                             }
                             assertEquals(layer, cache.bytes(l), k + " " + p + " T=" + t + " layer " + l);
                             expected += layer;
@@ -150,5 +159,34 @@ class KvBytesTest {
             }
             assertEquals(perKvHead.bytes(), perHead.bytes());
         }
+    }
+
+    @Test
+    void footprintIsWhatTheCacheHoldsOverAnyLayerRange() {
+        PodGroups groups = PodGroups.parse("0-2,3-5;0,1,2-3,4-5", C.layers(), C.kvHeads());
+        List<KvPolicy> policies = List.of(new KvPolicy.Dense(KvPrecision.F32), new KvPolicy.Dense(KvPrecision.F16),
+                new KvPolicy.Pod(new PodLayout(4, 16, PodMode.SHARED_KEYS, groups), KvPrecision.F32),
+                new KvPolicy.Pod(new PodLayout(20, 33, PodMode.SHARED_SCORES, groups), KvPrecision.F16),
+                new KvPolicy.Streaming(3, 64, KvPrecision.F32), new KvPolicy.H2o(20, 13, false, KvPrecision.F32));
+        int[][] ranges = {{0, 6}, {0, 3}, {3, 6}, {2, 4}};
+        for (KvPolicy policy : policies) {
+            KvCache cache = policy.open(C, 1024);
+            grow(cache, t -> {
+                for (int[] r : ranges) {
+                    long held = 0;
+                    for (int l = r[0]; l < r[1]; l++) {
+                        held += cache.bytes(l);
+                    }
+                    assertEquals(held, policy.footprint(C, r[0], r[1]).bytes(t), policy.describe() + " layers " + Arrays.toString(r) + " T=" + t);
+                }
+            });
+        }
+    }
+
+    @Test
+    void h2oPerHeadFootprintBoundsWhatItHolds() {
+        KvPolicy policy = new KvPolicy.H2o(6, 9, true, KvPrecision.F32);
+        KvCache cache = policy.open(C, 1024);
+        grow(cache, t -> assertTrue(cache.bytes() <= policy.footprint(C, 0, C.layers()).bytes(t), "T=" + t));
     }
 }

@@ -31,10 +31,16 @@ class DotsTest {
             for (int row = 0; row < rows; row++) {
                 tensor.dots((long) row * n, x, 0, n, count, n, y, row, rows);
             }
+            // rows 2 and 0 as a pair, in that order, into a second output
+            float[] pairs = new float[count * rows];
+            tensor.dots(2L * n, 0, x, 0, n, count, n, pairs, 2, 0, rows);
             for (int row = 0; row < rows; row++) {
                 for (int j = 0; j < count; j++) {
-                    assertEquals(Float.floatToRawIntBits(tensor.dot((long) row * n, x, j * n, n)),
-                            Float.floatToRawIntBits(y[j * rows + row]), "row " + row + ", vector " + j + " of " + count);
+                    int alone = Float.floatToRawIntBits(tensor.dot((long) row * n, x, j * n, n));
+                    assertEquals(alone, Float.floatToRawIntBits(y[j * rows + row]), "row " + row + ", vector " + j + " of " + count);
+                    if (row != 1) {
+                        assertEquals(alone, Float.floatToRawIntBits(pairs[j * rows + row]), "pair, row " + row + ", vector " + j + " of " + count);
+                    }
                 }
             }
         }

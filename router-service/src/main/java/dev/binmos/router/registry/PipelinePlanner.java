@@ -41,12 +41,17 @@ public final class PipelinePlanner {
         if (anchors.isEmpty()) {
             return null;
         }
-        if (anchors.size() != w.info().getTotalLayers()) {
-            return "PoD layout has " + anchors.size() + " anchors for " + w.info().getTotalLayers() + " layers";
+        int kvHeads = w.info().getPod().getKvHeads();
+        if (kvHeads < 1 || anchors.size() != (long) w.info().getTotalLayers() * kvHeads) {
+            return "PoD layout has " + anchors.size() + " anchors for " + w.info().getTotalLayers() + " layers and " + kvHeads + " kv heads";
         }
         for (int l = w.from(); l < w.to(); l++) {
-            if (anchors.get(l) < w.from()) {
-                return "layer " + l + " borrows keys from layer " + anchors.get(l) + ", before this stage's first layer " + w.from();
+            for (int g = 0; g < kvHeads; g++) {
+                int anchor = anchors.get(l * kvHeads + g);
+                if (anchor < w.from() || anchor > l) {
+                    return "layer " + l + " (kv head " + g + ") borrows keys from layer " + anchor + ", outside this stage's layers ["
+                            + w.from() + ", " + (l + 1) + ")";
+                }
             }
         }
         return null;

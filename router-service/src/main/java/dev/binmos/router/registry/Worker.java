@@ -51,8 +51,14 @@ public final class Worker {
 
     /** Bytes a session of {@code positions} positions reserves here (the worker's formula, registry.proto). */
     public long kvBytes(int positions) {
+        long sinks = info.getKvProximalSinks();
+        long proximal = blocks(Math.min(positions, sinks)) + blocks(Math.clamp(positions - sinks, 0, Math.max(0, info.getKvProximalWindow() - 1)));
+        return blocks(positions) * info.getKvBytesPerPosition() + proximal * info.getKvProximalBytesPerPosition();
+    }
+
+    private long blocks(long positions) {
         long block = Math.max(1, info.getKvBlockPositions());
-        return (positions + block - 1) / block * block * info.getKvBytesPerPosition();
+        return (positions + block - 1) / block * block;
     }
 
     public long reservedBytes() {

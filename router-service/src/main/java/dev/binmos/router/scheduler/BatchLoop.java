@@ -122,9 +122,15 @@ final class BatchLoop implements Runnable {
                 scheduler.loopEnded(this);
                 return;
             }
-            dropCancelled();
-            if (!active.isEmpty()) {
-                step();
+            try {
+                dropCancelled();
+                if (!active.isEmpty()) {
+                    step();
+                }
+            } catch (RuntimeException | Error e) {
+                // a bug must not strand the batch: its requests fail and the loop ends like an aborted one
+                LOG.errorf(e, "batch loop of %s failed", pipeline);
+                abort("internal error: " + e);
             }
         }
     }

@@ -18,6 +18,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
@@ -63,6 +64,8 @@ public class Scheduler {
     private GenerationRequest placing;
     private final Map<String, BatchLoop> loops = new ConcurrentHashMap<>();
     private final AtomicBoolean admissionQueued = new AtomicBoolean();
+    /** Control thread only. */
+    private final List<Unclosed> unclosed = new ArrayList<>();
     private final AtomicLong stepIds = new AtomicLong(new SecureRandom().nextLong() >>> 1);
 
     Scheduler(RouterConfig config, WorkerRegistry registry, StageClients clients, SessionStore sessions, RouterMetrics metrics,
@@ -292,7 +295,9 @@ public class Scheduler {
         if (refused.getCode() == Status.Code.RESOURCE_EXHAUSTED || refused.getCode() == Status.Code.UNAVAILABLE) {
             return false;
         }
-        request.reject(refused.asRuntimeException());
+        // the request was valid (it passed validation): a stage's own refusal is the suite's fault, not the client's
+        request.reject(Status.INTERNAL.withDescription("a stage refused the session: " + refused.getCode() + " "
+                + refused.getDescription()).asRuntimeException());
         return true;
     }
 
@@ -316,7 +321,7 @@ public class Scheduler {
         for (int i = 0; i < stages.size(); i++) {
             Worker worker = stages.get(i);
             try {
-                OpenSessionResponse response = clients.stage(worker.address()).openSession(OpenSessionRequest.newBuilder()
+                OpenSessionResponse response = clients.control(worker.address()).openSession(OpenSessionRequest.newBuilder()
                         .setSessionId(session.id()).setMaxLength(positions).build());
                 worker.addReserved(response.getReservedKvBytes() - session.reservedBytes(i));
                 session.reservedBytes(i, response.getReservedKvBytes());
@@ -327,6 +332,9 @@ public class Scheduler {
                 LOG.infof("stage %s refused %d positions for session %s: %s", worker, positions, session.id(), e.getStatus());
                 if (isNew) {
                     closeStages(session);
+                } else {
+                    // the stages before this one took the new size: every stage holds at least the smaller one
+                    session.reserved(Math.min(session.reserved(), positions));
                 }
                 return e.getStatus();
             }
@@ -395,8 +403,11 @@ public class Scheduler {
         wake();
     }
 
-    /** Closes sessions idle for too long, or whose pipeline left or drains. Control thread. */
+    /** Closes sessions idle for too long, or whose pipeline left or drains, and retries failed closes. Control thread. */
     private void closeIdle() {
+        if (unclosed.removeIf(this::closeOn)) {
+            wake();
+        }
         long deadline = System.nanoTime() - config.sessionIdle().toNanos();
         for (RouterSession session : sessions.all()) {
             boolean stale = session.idleSince(deadline)
@@ -434,21 +445,38 @@ public class Scheduler {
         }
     }
 
-    /** Best effort: a stage that does not answer has lost the session anyway. */
+    /**
+     * Closes the session on every stage. A close that fails is retried every second (its bytes stay
+     * counted on the worker meanwhile) until it succeeds or the worker is gone: a worker that missed it
+     * would hold the KV cache for ever while the router believed it free.
+     */
     private void closeStages(RouterSession session) {
         List<Worker> stages = session.pipeline().stages();
         for (int i = 0; i < stages.size(); i++) {
-            Worker worker = stages.get(i);
-            worker.addReserved(-session.reservedBytes(i));
+            Unclosed pending = new Unclosed(stages.get(i), session.id(), session.reservedBytes(i));
             session.reservedBytes(i, 0);
-            if (!worker.gone()) {
-                try {
-                    clients.stage(worker.address()).closeSession(CloseSessionRequest.newBuilder().setSessionId(session.id()).build());
-                } catch (StatusRuntimeException e) {
-                    LOG.warnf("could not close session %s on %s: %s", session.id(), worker, e.getStatus());
-                }
+            if (!closeOn(pending)) {
+                unclosed.add(pending);
             }
         }
+    }
+
+    /** A CloseSession that has not succeeded yet. */
+    private record Unclosed(Worker worker, String session, long bytes) {
+    }
+
+    /** Returns true when the stage closed the session or is gone (its bytes are no longer counted). Control thread. */
+    private boolean closeOn(Unclosed pending) {
+        if (!pending.worker().gone()) {
+            try {
+                clients.control(pending.worker().address()).closeSession(CloseSessionRequest.newBuilder().setSessionId(pending.session()).build());
+            } catch (StatusRuntimeException e) {
+                LOG.warnf("could not close session %s on %s (retrying): %s", pending.session(), pending.worker(), e.getStatus());
+                return false;
+            }
+        }
+        pending.worker().addReserved(-pending.bytes());
+        return true;
     }
 
     private void workerGone(Worker worker) {

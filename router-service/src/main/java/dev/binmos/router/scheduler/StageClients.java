@@ -24,20 +24,31 @@ public class StageClients {
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final TracePropagation tracing;
     private final long timeoutMs;
+    private final long controlTimeoutMs;
 
     StageClients(OpenTelemetry openTelemetry, RouterConfig config) {
         this.tracing = new TracePropagation(openTelemetry);
         this.timeoutMs = config.stageTimeout().toMillis();
+        this.controlTimeoutMs = config.controlTimeout().toMillis();
     }
 
-    /** A stub with the stage deadline set, for one call. */
+    /** A stub with the stage deadline set, for one step. */
     public StageGrpc.StageBlockingStub stage(String address) {
+        return stub(address, timeoutMs);
+    }
+
+    /** A stub with the control deadline set, for one session call (open, resize, close). */
+    public StageGrpc.StageBlockingStub control(String address) {
+        return stub(address, controlTimeoutMs);
+    }
+
+    private StageGrpc.StageBlockingStub stub(String address, long deadlineMs) {
         ManagedChannel channel = channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
                 .usePlaintext()
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 .build());
         return StageGrpc.newBlockingStub(ClientInterceptors.intercept(channel, tracing))
-                .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS);
+                .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
     }
 
     @PreDestroy

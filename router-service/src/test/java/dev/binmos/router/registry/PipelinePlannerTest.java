@@ -75,7 +75,7 @@ class PipelinePlannerTest {
 
     @Test
     void differentPodLayoutsNeverMix() {
-        PodLayout pod = PodLayout.newBuilder().addAllAnchorLayer(List.of(0, 0, 2, 2, 4, 4)).setSinks(16).setWindow(64).build();
+        PodLayout pod = PodLayout.newBuilder().addAllAnchorLayer(List.of(0, 0, 2, 2, 4, 4)).setKvHeads(1).setSinks(16).setWindow(64).build();
         Worker dense = worker("dense", 0, 2);
         Worker pod1 = worker("pod1", 2, 6, HASH, pod, 1 << 20);
         assertTrue(plan(10, dense, pod1).isEmpty(), "a dense stage and a PoD stage");
@@ -86,7 +86,7 @@ class PipelinePlannerTest {
     @Test
     void aStageBoundaryMustNotCutAPodGroup() {
         // groups {0, 1, 2} and {3, 4, 5}: layer 2 borrows the keys of layer 0
-        PodLayout pod = PodLayout.newBuilder().addAllAnchorLayer(List.of(0, 0, 0, 3, 3, 3)).build();
+        PodLayout pod = PodLayout.newBuilder().addAllAnchorLayer(List.of(0, 0, 0, 3, 3, 3)).setKvHeads(1).build();
         Worker cutting = worker("cutting", 2, 6, HASH, pod, 1 << 20);
         assertNotNull(PipelinePlanner.cutsPodGroup(cutting));
         assertNull(PipelinePlanner.cutsPodGroup(worker("whole-groups", 0, 3, HASH, pod, 1 << 20)));
@@ -94,6 +94,31 @@ class PipelinePlannerTest {
         assertTrue(plan(10, head, cutting).isEmpty(), "[0, 2) + [2, 6) cuts group {0, 1, 2}");
         assertEquals(List.of("a", "b"), ids(plan(10, head, cutting, worker("a", 0, 3, HASH, pod, 1 << 20),
                 worker("b", 3, 6, HASH, pod, 1 << 20)).orElseThrow()));
+    }
+
+    @Test
+    void perKvHeadGroupsAreCheckedHeadByHead() {
+        // kv head 0: {0, 1, 2}, {3, 4, 5}; kv head 1: {0}, {1, 2, 3}, {4, 5}
+        PodLayout pod = PodLayout.newBuilder().addAllAnchorLayer(List.of(0, 0, 0, 1, 0, 1, 3, 1, 3, 4, 3, 4)).setKvHeads(2).build();
+        assertNull(PipelinePlanner.cutsPodGroup(worker("first", 0, 3, HASH, pod, 1 << 20)));
+        assertNotNull(PipelinePlanner.cutsPodGroup(worker("cuts-head-1", 3, 6, HASH, pod, 1 << 20)), "layer 3 of kv head 1 borrows from layer 1");
+        assertNull(PipelinePlanner.cutsPodGroup(worker("whole", 0, 6, HASH, pod, 1 << 20)));
+        assertNotNull(PipelinePlanner.cutsPodGroup(worker("short", 0, 6, HASH, pod.toBuilder().setKvHeads(3).build(), 1 << 20)));
+    }
+
+    @Test
+    void reservationFollowsTheWorkersFormula() {
+        WorkerInfo.Builder info = WorkerInfo.newBuilder().setWorkerId("w").setKvBlockPositions(16).setKvBytesPerPosition(100);
+        Worker dense = new Worker(info.build());
+        assertEquals(0, dense.kvBytes(0));
+        assertEquals(16 * 100, dense.kvBytes(1));
+        assertEquals(32 * 100, dense.kvBytes(17));
+        // PoD: borrowers keep sinks 4 (one block) and window 40 − 1 = 39 positions (three blocks)
+        Worker pod = new Worker(info.setKvProximalBytesPerPosition(10).setKvProximalSinks(4).setKvProximalWindow(40).build());
+        assertEquals(16 * 100 + 16 * 10, pod.kvBytes(3));
+        assertEquals(16 * 100 + (16 + 16) * 10, pod.kvBytes(5));
+        assertEquals(48 * 100 + (16 + 48) * 10, pod.kvBytes(43));
+        assertEquals(1008 * 100 + (16 + 48) * 10, pod.kvBytes(1000));
     }
 
     @Test

@@ -64,7 +64,7 @@ public final class BinaryMosGguf {
 
     /**
      * Checks the {@code binmos.*} metadata and returns the reader of each block's linears: signs stay
-     * memory-mapped, routers and scales are read into fp32 arrays.
+     * memory-mapped, routers and scales too (read where they are, whatever their float type).
      */
     public static LlamaTensors.BlockLinears linears(GgufFile gguf) {
         int experts = checkMetadata(gguf);
@@ -109,17 +109,17 @@ public final class BinaryMosGguf {
         }
         return new BinaryMosLinear(new PackedSigns(out, in, gguf.bytes(signs)),
                 scales(gguf, base + ROUTER, experts, in), scales(gguf, base + S_IN, experts, in),
-                scales(gguf, base + S_OUT, experts, out), experts);
+                scales(gguf, base + S_OUT, experts, out), experts, BinaryMosLinear.Kernel.preferred());
     }
 
-    private static float[] scales(GgufFile gguf, String name, int experts, int length) {
+    private static FloatTensor scales(GgufFile gguf, String name, int experts, int length) {
         GgufTensorInfo info = require(gguf, name);
         long[] shape = {experts, length};
         if (!Arrays.equals(info.shape(), shape)) {
             throw new ModelFormatException(gguf.path(), "tensor " + name + " shape", "expected " + Arrays.toString(shape)
                     + " (" + EXPERTS_KEY + " = " + experts + "), found " + Arrays.toString(info.shape()));
         }
-        return gguf.tensor(info).toFloatArray();
+        return gguf.tensor(info);
     }
 
     private static GgufTensorInfo require(GgufFile gguf, String name) {

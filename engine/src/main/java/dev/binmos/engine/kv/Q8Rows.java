@@ -1,0 +1,160 @@
+package dev.binmos.engine.kv;
+
+import dev.binmos.engine.tensor.Lanes;
+import java.util.ArrayList;
+import java.util.List;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Rows} as GGML's Q8_0: each group of {@link KvPrecision#q8Group} numbers of a slot is a scale
+ * d = max|x| / 127 and one signed byte q = round(x / d) per number, value = d · q. The kernels widen the
+ * bytes to floats in registers and apply each group's scale once.
+ */
+final class Q8Rows extends Rows {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** As many bytes as F has floats. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
+
+    private final int group;
+    private final int groups;
+    /** Whole groups are whole vectors: the vector kernels apply. */
+    private final boolean vectors;
+    private final List<byte[]> blocks = new ArrayList<>();
+    private final List<float[]> scales = new ArrayList<>();
+
+    Q8Rows(int width, int headSize) {
+        super(width, headSize);
+        this.group = KvPrecision.q8Group(headSize);
+        this.groups = width / group;
+        this.vectors = B.length() == F.length() && group % F.length() == 0;
+    }
+
+    @Override
+    KvPrecision precision() {
+        return KvPrecision.Q8_0;
+    }
+
+    @Override
+    void put(int slot, float[] src, int offset) {
+        while (blocks.size() <= slot / BLOCK) {
+            blocks.add(new byte[BLOCK * width]);
+            scales.add(new float[BLOCK * groups]);
+        }
+        byte[] block = blocks.get(slot / BLOCK);
+        float[] d = scales.get(slot / BLOCK);
+        int at = (slot % BLOCK) * width;
+        for (int g = 0; g < groups; g++) {
+            int from = g * group;
+            float amax = 0f;
+            for (int i = from; i < from + group; i++) {
+                amax = Math.max(amax, Math.abs(src[offset + i]));
+            }
+            float scale = amax / 127f;
+            float inverse = scale != 0f ? 1f / scale : 0f;
+            d[(slot % BLOCK) * groups + g] = scale;
+            for (int i = from; i < from + group; i++) {
+                block[at + i] = (byte) Math.round(src[offset + i] * inverse);
+            }
+        }
+    }
+
+    @Override
+    void get(int slot, float[] dst, int offset) {
+        byte[] block = blocks.get(slot / BLOCK);
+        float[] d = scales.get(slot / BLOCK);
+        int at = (slot % BLOCK) * width;
+        for (int i = 0; i < width; i++) {
+            dst[offset + i] = d[(slot % BLOCK) * groups + i / group] * block[at + i];
+        }
+    }
+
+    /** Bytes and scales as they are: a copy never quantizes twice. */
+    @Override
+    void copy(int from, Rows target, int to, float[] scratch) {
+        Q8Rows t = (Q8Rows) target;
+        t.put(to, new float[width], 0);
+        System.arraycopy(blocks.get(from / BLOCK), (from % BLOCK) * width, t.blocks.get(to / BLOCK), (to % BLOCK) * width, width);
+        System.arraycopy(scales.get(from / BLOCK), (from % BLOCK) * groups, t.scales.get(to / BLOCK), (to % BLOCK) * groups, groups);
+    }
+
+    @Override
+    void dots(int from, int to, int offset, float[] q, int qOffset, int n, float scale, float[] out, int outOffset) {
+        for (int s = from; s < to; ) {
+            byte[] block = blocks.get(s / BLOCK);
+            float[] d = scales.get(s / BLOCK);
+            for (int end = Math.min(to, (s / BLOCK + 1) * BLOCK); s < end; s++) {
+                out[outOffset + s - from] = dot(q, qOffset, block, (s % BLOCK) * width + offset, d, (s % BLOCK) * groups + offset / group, n) * scale;
+            }
+        }
+    }
+
+    @Override
+    void accumulate(float[] p, int pOffset, int from, int to, int offset, float[] y, int yOffset, int n) {
+        for (int s = from; s < to; ) {
+            byte[] block = blocks.get(s / BLOCK);
+            float[] d = scales.get(s / BLOCK);
+            for (int end = Math.min(to, (s / BLOCK + 1) * BLOCK); s < end; s++) {
+                axpy(p[pOffset + s - from], block, (s % BLOCK) * width + offset, d, (s % BLOCK) * groups + offset / group, y, yOffset, n);
+            }
+        }
+    }
+
+    @Override
+    int blocks() {
+        return blocks.size();
+    }
+
+    @Override
+    void truncate(int keep) {
+        int k = Math.min(keep, blocks.size());
+        blocks.subList(k, blocks.size()).clear();
+        scales.subList(k, scales.size()).clear();
+    }
+
+    /** Σ q[i] · d[g(i)] · k[i] over n numbers of whole groups, starting at a group boundary. */
+    private float dot(float[] q, int qOffset, byte[] k, int kOffset, float[] d, int dOffset, int n) {
+        if (!vectors) {
+            float sum = 0f;
+            for (int g = 0; g < n / group; g++) {
+                float part = 0f;
+                for (int i = g * group; i < (g + 1) * group; i++) {
+                    part += q[qOffset + i] * k[kOffset + i];
+                }
+                sum += d[dOffset + g] * part;
+            }
+            return sum;
+        }
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < n / group; g++) {
+            FloatVector part = FloatVector.zero(F);
+            for (int i = g * group; i < (g + 1) * group; i += F.length()) {
+                FloatVector w = (FloatVector) ByteVector.fromArray(B, k, kOffset + i).convertShape(VectorOperators.B2F, F, 0);
+                part = w.fma(FloatVector.fromArray(F, q, qOffset + i), part);
+            }
+            acc = part.fma(FloatVector.broadcast(F, d[dOffset + g]), acc);
+        }
+        return Lanes.sum(acc);
+    }
+
+    /** y += a · x over n numbers of whole groups of x, starting at a group boundary. */
+    private void axpy(float a, byte[] x, int xOffset, float[] d, int dOffset, float[] y, int yOffset, int n) {
+        for (int g = 0; g < n / group; g++) {
+            float ad = a * d[dOffset + g];
+            int i = g * group;
+            if (vectors) {
+                FloatVector va = FloatVector.broadcast(F, ad);
+                for (; i < (g + 1) * group; i += F.length()) {
+                    FloatVector w = (FloatVector) ByteVector.fromArray(B, x, xOffset + i).convertShape(VectorOperators.B2F, F, 0);
+                    w.fma(va, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+                }
+            }
+            for (; i < (g + 1) * group; i++) {
+                y[yOffset + i] += ad * x[xOffset + i];
+            }
+        }
+    }
+}
