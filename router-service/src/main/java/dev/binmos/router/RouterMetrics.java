@@ -28,6 +28,8 @@ public class RouterMetrics {
     private final Timer queue;
     private final DistributionSummary batchSize;
     private final DistributionSummary stepTokens;
+    private final Timer stepDuration;
+    private final java.util.Map<Integer, Timer> stageCalls = new java.util.concurrent.ConcurrentHashMap<>();
 
     RouterMetrics(MeterRegistry registry, WorkerRegistry workers) {
         this.registry = registry;
@@ -43,6 +45,7 @@ public class RouterMetrics {
                 .description("Tokens in one step")
                 .serviceLevelObjectives(1, 4, 16, 64, 256, 1024)
                 .register(registry);
+        this.stepDuration = latency("binmos.step.duration", "One step at the router: every stage's Forward, sampling and streaming");
         Gauge.builder("binmos.kv.cache.reserved", workers, w -> w.all().stream().mapToLong(Worker::reservedBytes).sum())
                 .baseUnit(BaseUnits.BYTES).description("KV-cache bytes this router has reserved on live workers").register(registry);
         Gauge.builder("binmos.kv.cache.capacity", workers, w -> w.all().stream().mapToLong(x -> x.info().getKvCapacityBytes()).sum())
@@ -76,9 +79,21 @@ public class RouterMetrics {
         interToken.record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    public void step(int sessions, int tokens) {
+    public void step(int sessions, int tokens, long nanos) {
         batchSize.record(sessions);
         stepTokens.record(tokens);
+        stepDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One Forward round trip to the stage at {@code index} of its pipeline, as the router sees it. */
+    public void stageCall(int index, long nanos) {
+        stageCalls.computeIfAbsent(index, i -> Timer.builder("binmos.stage.call")
+                .description("One Forward call to a pipeline stage, from the router's side (the stage's own time is its binmos_stage_forward_seconds)")
+                .tag("stage", String.valueOf(i))
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(10))
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** @param reason how it ended: a FinishReason name, "cancelled" or "rejected" */

@@ -48,73 +48,6 @@ public final class F16Tensor extends MappedTensor {
     }
 
     /**
-     * Eight vectors at a time (then four): each run of halves is widened once and multiplied into one
-     * accumulator per vector, each updated in the order {@link #dot} uses, so the sums are the same bit
-     * for bit.
-     */
-    @Override
-    public void dots(long offset, float[] x, int xOffset, int xStride, int count, int n, float[] y, int yOffset, int yStride) {
-        int j = 0;
-        if (n >= S.length()) {
-            int bound = S.loopBound(n);
-            for (; j + 8 <= count; j += 8) {
-                int x0 = xOffset + j * xStride;
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                FloatVector a4 = a0;
-                FloatVector a5 = a0;
-                FloatVector a6 = a0;
-                FloatVector a7 = a0;
-                for (int i = 0; i < bound; i += S.length()) {
-                    FloatVector w = toFloats(ShortVector.fromMemorySegment(H, segment, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN));
-                    int at = x0 + i;
-                    a0 = w.fma(FloatVector.fromArray(S, x, at), a0);
-                    a1 = w.fma(FloatVector.fromArray(S, x, at + xStride), a1);
-                    a2 = w.fma(FloatVector.fromArray(S, x, at + 2 * xStride), a2);
-                    a3 = w.fma(FloatVector.fromArray(S, x, at + 3 * xStride), a3);
-                    a4 = w.fma(FloatVector.fromArray(S, x, at + 4 * xStride), a4);
-                    a5 = w.fma(FloatVector.fromArray(S, x, at + 5 * xStride), a5);
-                    a6 = w.fma(FloatVector.fromArray(S, x, at + 6 * xStride), a6);
-                    a7 = w.fma(FloatVector.fromArray(S, x, at + 7 * xStride), a7);
-                }
-                // no array of vectors: it would box them
-                finish(a0, j, offset, bound, x, x0, n, y, yOffset, yStride);
-                finish(a1, j + 1, offset, bound, x, x0 + xStride, n, y, yOffset, yStride);
-                finish(a2, j + 2, offset, bound, x, x0 + 2 * xStride, n, y, yOffset, yStride);
-                finish(a3, j + 3, offset, bound, x, x0 + 3 * xStride, n, y, yOffset, yStride);
-                finish(a4, j + 4, offset, bound, x, x0 + 4 * xStride, n, y, yOffset, yStride);
-                finish(a5, j + 5, offset, bound, x, x0 + 5 * xStride, n, y, yOffset, yStride);
-                finish(a6, j + 6, offset, bound, x, x0 + 6 * xStride, n, y, yOffset, yStride);
-                finish(a7, j + 7, offset, bound, x, x0 + 7 * xStride, n, y, yOffset, yStride);
-            }
-            for (; j + 4 <= count; j += 4) {
-                int x0 = xOffset + j * xStride;
-                FloatVector a0 = FloatVector.zero(S);
-                FloatVector a1 = a0;
-                FloatVector a2 = a0;
-                FloatVector a3 = a0;
-                for (int i = 0; i < bound; i += S.length()) {
-                    FloatVector w = toFloats(ShortVector.fromMemorySegment(H, segment, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN));
-                    int at = x0 + i;
-                    a0 = w.fma(FloatVector.fromArray(S, x, at), a0);
-                    a1 = w.fma(FloatVector.fromArray(S, x, at + xStride), a1);
-                    a2 = w.fma(FloatVector.fromArray(S, x, at + 2 * xStride), a2);
-                    a3 = w.fma(FloatVector.fromArray(S, x, at + 3 * xStride), a3);
-                }
-                finish(a0, j, offset, bound, x, x0, n, y, yOffset, yStride);
-                finish(a1, j + 1, offset, bound, x, x0 + xStride, n, y, yOffset, yStride);
-                finish(a2, j + 2, offset, bound, x, x0 + 2 * xStride, n, y, yOffset, yStride);
-                finish(a3, j + 3, offset, bound, x, x0 + 3 * xStride, n, y, yOffset, yStride);
-            }
-        }
-        for (; j < count; j++) {
-            y[yOffset + j * yStride] = dot(offset, x, xOffset + j * xStride, n);
-        }
-    }
-
-    /**
      * Two rows at once, eight vectors (then four) at a time: each x load serves both rows, each widened
      * run of halves eight (four) vectors, which halves the loads from x when eight vectors of a wide layer
      * no longer fit in L1. Every accumulator is updated in {@link #dot}'s order, so the sums are the same bit
@@ -227,9 +160,9 @@ public final class F16Tensor extends MappedTensor {
                 finish(b3, j + 3, offsetB, bound, x, x0 + 3 * xStride, n, y, yOffsetB, yStride);
             }
         }
-        if (j < count) {
-            dots(offsetA, x, xOffset + j * xStride, xStride, count - j, n, y, yOffsetA + j * yStride, yStride);
-            dots(offsetB, x, xOffset + j * xStride, xStride, count - j, n, y, yOffsetB + j * yStride, yStride);
+        for (; j < count; j++) {
+            y[yOffsetA + j * yStride] = dot(offsetA, x, xOffset + j * xStride, n);
+            y[yOffsetB + j * yStride] = dot(offsetB, x, xOffset + j * xStride, n);
         }
     }
 

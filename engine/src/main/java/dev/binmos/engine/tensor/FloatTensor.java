@@ -19,8 +19,7 @@ public abstract class FloatTensor {
     /**
      * {@link #dot} of one run of this tensor with {@code count} vectors: y[yOffset + j·yStride] =
      * dot(offset, x, xOffset + j·xStride, n) for j in [0, count), bit for bit, so a batch gives each
-     * token what it would get alone. Types whose decoding costs more than the multiply (F16) override it
-     * to decode the run once for all vectors.
+     * token what it would get alone.
      */
     public void dots(long offset, float[] x, int xOffset, int xStride, int count, int n, float[] y, int yOffset, int yStride) {
         for (int j = 0; j < count; j++) {

@@ -147,6 +147,7 @@ final class BatchLoop implements Runnable {
     }
 
     private void step() {
+        long start = System.nanoTime();
         List<Item> items = plan();
         List<StepChunk> firstStage = new ArrayList<>(items.size());
         List<StepChunk> otherStages = new ArrayList<>(items.size());
@@ -185,8 +186,8 @@ final class BatchLoop implements Runnable {
         } finally {
             span.end();
         }
-        metrics.step(items.size(), tokens);
         apply(items, last);
+        metrics.step(items.size(), tokens, System.nanoTime() - start);
     }
 
     /** Decode tokens first, then prefill chunks in arrival order, within the step's token budget. */
@@ -224,8 +225,10 @@ final class BatchLoop implements Runnable {
                             .setEncoding(encoding)
                             .setHidden(hidden)
                             .build();
+                    long sent = System.nanoTime();
                     try {
                         response = clients.stage(worker.address()).forward(request);
+                        metrics.stageCall(i, System.nanoTime() - sent);
                     } catch (StatusRuntimeException e) {
                         throw new StageFailure(worker, e.getStatus());
                     }
