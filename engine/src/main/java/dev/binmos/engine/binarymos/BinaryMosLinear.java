@@ -3,9 +3,9 @@ package dev.binmos.engine.binarymos;
 import dev.binmos.engine.linear.Linear;
 import dev.binmos.engine.tensor.ArrayTensor;
 import dev.binmos.engine.tensor.FloatTensor;
+import dev.binmos.engine.util.Parallel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import dev.binmos.engine.util.Parallel;
 
 /**
  * A BinaryMoS linear layer (Jo et al., 2024): y = ((x ⊙ ŝ_in) · sign(W)ᵀ) ⊙ ŝ_out, where per token

@@ -1,7 +1,7 @@
 package dev.binmos.engine.binarymos;
 
-import dev.binmos.engine.util.ResidentPages;
 import dev.binmos.engine.util.NativeMemory;
+import dev.binmos.engine.util.ResidentPages;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

@@ -405,7 +405,9 @@ public class Scheduler {
 
     /** Closes sessions idle for too long, or whose pipeline left or drains, and retries failed closes. Control thread. */
     private void closeIdle() {
-        if (unclosed.removeIf(this::closeOn)) {
+        // one failed close per worker a round: a worker that does not answer holds up the control thread once
+        java.util.Set<Worker> failed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        if (unclosed.removeIf(pending -> !failed.contains(pending.worker()) && (closeOn(pending) || !failed.add(pending.worker())))) {
             wake();
         }
         long deadline = System.nanoTime() - config.sessionIdle().toNanos();
