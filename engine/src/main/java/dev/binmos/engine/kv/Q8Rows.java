@@ -38,12 +38,17 @@ final class Q8Rows extends Rows {
         return KvPrecision.Q8_0;
     }
 
-    @Override
-    void put(int slot, float[] src, int offset) {
+    /** Allocates the blocks up to slot's. */
+    private void reach(int slot) {
         while (blocks.size() <= slot / BLOCK) {
             blocks.add(new byte[BLOCK * width]);
             scales.add(new float[BLOCK * groups]);
         }
+    }
+
+    @Override
+    void put(int slot, float[] src, int offset) {
+        reach(slot);
         byte[] block = blocks.get(slot / BLOCK);
         float[] d = scales.get(slot / BLOCK);
         int at = (slot % BLOCK) * width;
@@ -76,7 +81,7 @@ final class Q8Rows extends Rows {
     @Override
     void copy(int from, Rows target, int to, float[] scratch) {
         Q8Rows t = (Q8Rows) target;
-        t.put(to, new float[width], 0);
+        t.reach(to);
         System.arraycopy(blocks.get(from / BLOCK), (from % BLOCK) * width, t.blocks.get(to / BLOCK), (to % BLOCK) * width, width);
         System.arraycopy(scales.get(from / BLOCK), (from % BLOCK) * groups, t.scales.get(to / BLOCK), (to % BLOCK) * groups, groups);
     }

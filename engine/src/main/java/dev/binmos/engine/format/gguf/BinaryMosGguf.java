@@ -160,21 +160,29 @@ public final class BinaryMosGguf {
             throw new IllegalArgumentException("routers and scales are stored as F32, F16 or BF16, not " + scaleType);
         }
         BinaryMosLinear[] held = new BinaryMosLinear[1];
+        // router, S_in, S_out as floats, taken once per linear (a mapped tensor's are copies)
+        float[][] scales = new float[3][];
         int rowBytes = Long.BYTES * PackedSigns.wordsPerRow(in);
         w.addRawTensor(tensorName(layer, part, SIGNS), GgmlType.I8, new long[] {out, rowBytes}, (row, bytes) -> {
             if (row == 0) {
                 held[0] = checked(linear.get(), layer, part, out, in, experts);
+                scales[0] = held[0].router();
+                scales[1] = held[0].sIn();
+                scales[2] = held[0].sOut();
             }
             MemorySegment.copy(held[0].signs().segment(), ValueLayout.JAVA_BYTE, row * rowBytes, bytes, 0, rowBytes);
+            if (row == out - 1) {
+                held[0] = null;
+            }
         });
         w.addTensor(tensorName(layer, part, ROUTER), scaleType, new long[] {experts, in},
-                (row, values) -> System.arraycopy(held[0].router(), (int) row * in, values, 0, in));
+                (row, values) -> System.arraycopy(scales[0], (int) row * in, values, 0, in));
         w.addTensor(tensorName(layer, part, S_IN), scaleType, new long[] {experts, in},
-                (row, values) -> System.arraycopy(held[0].sIn(), (int) row * in, values, 0, in));
+                (row, values) -> System.arraycopy(scales[1], (int) row * in, values, 0, in));
         w.addTensor(tensorName(layer, part, S_OUT), scaleType, new long[] {experts, out}, (row, values) -> {
-            System.arraycopy(held[0].sOut(), (int) row * out, values, 0, out);
+            System.arraycopy(scales[2], (int) row * out, values, 0, out);
             if (row == experts - 1) {
-                held[0] = null;
+                scales[0] = scales[1] = scales[2] = null;
             }
         });
     }
