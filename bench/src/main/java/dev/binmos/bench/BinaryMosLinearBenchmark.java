@@ -20,8 +20,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One step of {@code tokens} tokens (1: decode; 16: a prefill tile) through a BinaryMoS linear (E = 4) with
- * each inner loop, against the FP32 dense linear of the same shape [out, in]. ops/s · tokens = tokens/s of
+ * One step of {@code tokens} tokens (1: decode; 16: a batch of streams; 32: a prefill tile, which the LUT
+ * kernel runs with tokens in the vector lanes) through a BinaryMoS linear (E = 4) with each inner loop, against the FP32 dense linear of the same shape [out, in]. ops/s · tokens = tokens/s of
  * this layer; weight traffic in GB/s = weightBytes · ops/s / 1e9 (BinaryMoS 4096x4096: 2,293,760 B;
  * 11008x4096: 5,943,296 B; FP32: 4 B per weight).
  */
@@ -38,7 +38,7 @@ public class BinaryMosLinearBenchmark {
     @Param({"1", "2"})
     int threads;
 
-    @Param({"1", "16"})
+    @Param({"1", "16", "32"})
     int tokens;
 
     private Linear lut;

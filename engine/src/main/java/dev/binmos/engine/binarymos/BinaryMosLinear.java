@@ -17,8 +17,8 @@ import java.util.Arrays;
  * each row's bits once for all tokens of the tile and multiplies each finished row by ŝ_out.
  */
 public final class BinaryMosLinear implements Linear {
-    /** Tokens per pass over the weights: bounds the LUT tables to 16 × 64 KB for in = 4096. */
-    private static final int TOKEN_TILE = 16;
+    /** Tokens per pass over the weights: the LUT kernel's token-lane tile. */
+    private static final int TOKEN_TILE = LutTokenLanes.TOKENS;
     /**
      * The prologue's buffers, per calling thread and reused from call to call: a decode step through a 7B
      * model would otherwise leave tens of megabytes of garbage a token.

@@ -35,17 +35,17 @@ final class LutKernel implements SignKernel {
     private static final VectorSpecies<Long> L = LongVector.SPECIES_512;
     /** Rows per vector and entries per table. */
     private static final int LANES = 16;
-    private static final int BLOCK = 2 * LANES;
+    static final int BLOCK = 2 * LANES;
     /** Words per span: one 512-bit load per row. */
-    private static final int SPAN = 8;
+    static final int SPAN = 8;
     /** Floats of tables per 64-bit word of inputs: 16 groups × 16 entries. */
     private static final int TABLE_PER_WORD = 256;
     /** Table floats of all tokens per panel of words: 256 KB, half an L2. */
     private static final int PANEL_TABLES = 1 << 16;
     /** Transposed half-words of one 16-row vector for a span. */
-    private static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
+    static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
     /** Bytes of the transposed bits of one block of 32 rows and one span. */
-    private static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
+    static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
 
     /** PATTERN[b][e] = −1 where bit b of e is set, else +1. */
     private static final FloatVector[] PATTERN = new FloatVector[4];
@@ -95,9 +95,22 @@ final class LutKernel implements SignKernel {
         return BLOCK;
     }
 
-    /** Tables: for token t and group g, 16 floats at (t · paddedIn / 4 + g) · 16. */
+    /**
+     * Tiles of at least this many tokens take {@link LutTokenLanes}, where a lookup serves 8 weights of
+     * every token at once. Below it the lookup per token is cheaper: a 32-lane pass costs as much as
+     * 20 to 23 single tokens (JMH, 4096 and 11008 rows).
+     */
+    static final int TOKEN_LANES_FROM = 20;
+
+    /**
+     * Tables: for token t and group g, 16 floats at (t · paddedIn / 4 + g) · 16; or, for a tile of
+     * {@link #TOKEN_LANES_FROM} tokens or more, xs by column ({@link LutTokenLanes#columns}).
+     */
     @Override
     public float[] prepare(float[] xs, int tokens, int paddedIn, float[] reuse) {
+        if (tokens >= TOKEN_LANES_FROM) {
+            return LutTokenLanes.columns(xs, tokens, paddedIn, reuse);
+        }
         float[] tables = BinaryMosLinear.grown(reuse, tokens * paddedIn * 4);
         for (int c = 0, dst = 0; c < tokens * paddedIn; c += 4, dst += LANES) {
             FloatVector sums = PATTERN[0].mul(xs[c]);
@@ -137,6 +150,10 @@ final class LutKernel implements SignKernel {
     @Override
     public void multiply(PackedSigns signs, MemorySegment layout, float[] tables, int tokens, float[] sHatOut,
                          float[] y, int yOff, int rowFrom, int rowTo) {
+        if (tokens >= TOKEN_LANES_FROM) {
+            LutTokenLanes.multiply(signs, layout, tables, tokens, sHatOut, y, yOff, rowFrom, rowTo);
+            return;
+        }
         int wpr = signs.wordsPerRow();
         int out = signs.rows();
         int spans = (wpr + SPAN - 1) / SPAN;
@@ -171,11 +188,15 @@ final class LutKernel implements SignKernel {
             IntVector w0 = IntVector.fromMemorySegment(I, layout, bits + (long) h * LANES * Integer.BYTES, ByteOrder.nativeOrder());
             IntVector w1 = IntVector.fromMemorySegment(I, layout, bits + (long) (BITS_PER_VECTOR + h * LANES) * Integer.BYTES,
                     ByteOrder.nativeOrder());
-            for (int q = 0; q < 8; q++) {
+            // nibbles in pairs: a byte's two sums are added first, as LutTokenLanes adds them
+            for (int q = 0; q < 8; q += 2) {
                 // the select wraps indices mod 16, which masks the nibble for free
-                IntVector sums = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
-                a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
-                a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(sums).reinterpretAsFloats());
+                IntVector lo = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
+                IntVector hi = FloatVector.fromArray(F, tables, table + (q + 1) * LANES).reinterpretAsInts();
+                a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(lo).reinterpretAsFloats()
+                        .add(w0.lanewise(VectorOperators.LSHR, 4 * q + 4).selectFrom(hi).reinterpretAsFloats()));
+                a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(lo).reinterpretAsFloats()
+                        .add(w1.lanewise(VectorOperators.LSHR, 4 * q + 4).selectFrom(hi).reinterpretAsFloats()));
             }
         }
         if (last) {

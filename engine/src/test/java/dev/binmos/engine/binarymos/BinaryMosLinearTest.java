@@ -123,14 +123,15 @@ class BinaryMosLinearTest {
         for (int in : new int[] {64, 100, 172, 4095}) {
             for (int out : new int[] {1, 37, 96}) {
                 for (int experts : new int[] {1, 4}) {
-                    for (int tokens : new int[] {1, 3, 17}) {
+                    // 45 tokens: a token-lane tile of 32 (LutTokenLanes), then a row-lane tile of 13
+                    for (int tokens : new int[] {1, 3, 17, 45}) {
                         cases.add(Arguments.of(out, in, experts, tokens));
                     }
                 }
             }
         }
         // enough rows that 2 threads split them, with a partial last row block
-        for (int tokens : new int[] {1, 3, 17}) {
+        for (int tokens : new int[] {1, 3, 17, 45}) {
             cases.add(Arguments.of(1000, 4095, 4, tokens));
         }
         return cases.stream();
@@ -146,18 +147,18 @@ class BinaryMosLinearTest {
     @Test
     void llamaShapesMatchReference() {
         Layer up = Layer.random(11008, 4096, 4, 1);
-        for (int tokens : new int[] {1, 3, 17}) {
+        for (int tokens : new int[] {1, 3, 17, 33}) {
             checkAll(up, tokens, 100 + tokens);
         }
         Layer down = Layer.random(4096, 11008, 4, 2);
-        for (int tokens : new int[] {1, 3}) {
+        for (int tokens : new int[] {1, 3, 33}) {
             checkAll(down, tokens, 200 + tokens);
         }
     }
 
     /** A token's result does not depend on the tile it is batched in: the same token alone gives the same floats. */
     @ParameterizedTest(name = "{0}x{1} tokens={2}")
-    @CsvSource({"37,100,3", "1000,4095,17", "4096,4096,32"})
+    @CsvSource({"37,100,3", "37,100,21", "1000,4095,17", "1000,4095,45", "4096,4096,32"})
     void batchedTokensEqualTheSameTokenAlone(int out, int in, int tokens) {
         Layer layer = Layer.random(out, in, 4, 7L * out + in);
         float[] x = input(in, tokens, tokens);

@@ -1,0 +1,211 @@
+package dev.binmos.engine.binarymos;
+
+import dev.binmos.engine.util.NativeMemory;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The LUT product for a tile of many tokens, with tokens in the vector lanes instead of rows. One table
+ * per byte of signs (8 inputs, 256 entries of {@value #TOKENS} tokens = 32 KB), so one index serves 8
+ * weights of 32 tokens with two loads and two adds, where a decode lookup (a shift, a permute, an add)
+ * serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes (512 KB, within
+ * L2) by each thread for its own rows, and partial sums wait in a per-thread buffer between panels. The
+ * tables live in 64-byte aligned native memory: in a float[] every entry straddles cache lines, and the
+ * lookups measured 1.4× slower.
+ * <p>
+ * Every float is the one the decode path computes, so a token gets the same result alone as in a tile:
+ * entry (hi, lo) is the decode path's nibble sum for lo plus its nibble sum for hi, each nibble sum being
+ * ((±x₀ ± x₁) ± x₂) ± x₃ in that order, and each row adds its byte sums in column order, from zero.
+ */
+final class LutTokenLanes {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final int VECTOR = 16;
+    /** Tokens per tile: two vectors per table entry. */
+    static final int TOKENS = 2 * VECTOR;
+    /** Tables per panel: 4 half-words of the transposed bits, a quarter of a span. */
+    private static final int PANEL_GROUPS = 16;
+    private static final int ENTRY_BYTES = TOKENS * Float.BYTES;
+    private static final long TABLE_BYTES = 256L * ENTRY_BYTES;
+    /** Floats of one group's 16 nibble sums. */
+    private static final int NIBBLES = 16 * TOKENS;
+    /** Rows per transposed vector of the layout. */
+    private static final int ROWS = LutKernel.BLOCK / 2;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        final MemorySegment tables = NativeMemory.allocate(PANEL_GROUPS * TABLE_BYTES);
+        final float[] nibbles = new float[2 * NIBBLES];
+        float[] sums = new float[0];
+    }
+
+    private LutTokenLanes() {
+    }
+
+    /** xs by column: {@value #TOKENS} lanes (tokens, zero past tokens) of column c at c · {@value #TOKENS}. */
+    static float[] columns(float[] xs, int tokens, int paddedIn, float[] reuse) {
+        float[] columns = BinaryMosLinear.grown(reuse, paddedIn * TOKENS);
+        for (int c = 0; c < paddedIn; c++) {
+            for (int t = 0; t < TOKENS; t++) {
+                columns[c * TOKENS + t] = t < tokens ? xs[t * paddedIn + c] : 0f;
+            }
+        }
+        return columns;
+    }
+
+    /** Rows [rowFrom, rowTo) of up to {@value #TOKENS} tokens, as {@link SignKernel#multiply}. */
+    static void multiply(PackedSigns signs, MemorySegment layout, float[] columns, int tokens, float[] sHatOut,
+                         float[] y, int yOff, int rowFrom, int rowTo) {
+        int wpr = signs.wordsPerRow();
+        int out = signs.rows();
+        int spans = (wpr + LutKernel.SPAN - 1) / LutKernel.SPAN;
+        int halves = 2 * wpr;
+        Scratch scratch = SCRATCH.get();
+        MemorySegment tables = scratch.tables;
+        float[] sums = scratch.sums = BinaryMosLinear.grown(scratch.sums, (rowTo - rowFrom) * TOKENS);
+        int panelHalves = PANEL_GROUPS / 4;
+        for (int h0 = 0; h0 < halves; h0 += panelHalves) {
+            int n = Math.min(panelHalves, halves - h0);
+            for (int g = 0; g < 4 * n; g++) {
+                byteTable(columns, (4 * h0 + g) * 8 * TOKENS, scratch.nibbles, tables, g * TABLE_BYTES);
+            }
+            // a panel's half-words lie within one span
+            int span = h0 / (2 * LutKernel.SPAN);
+            int h = h0 % (2 * LutKernel.SPAN);
+            boolean first = h0 == 0;
+            int r = rowFrom;
+            // rowFrom is a multiple of 32, so four rows from r lie in one transposed vector
+            for (; r + 4 <= rowTo; r += 4) {
+                lookup4(tables, layout, intOffset(r, span, spans, h), n, sums, (r - rowFrom) * TOKENS, first);
+            }
+            for (; r < rowTo; r++) {
+                lookup1(tables, layout, intOffset(r, span, spans, h), n, sums, (r - rowFrom) * TOKENS, first);
+            }
+        }
+        for (int r = rowFrom; r < rowTo; r++) {
+            int s = (r - rowFrom) * TOKENS;
+            for (int t = 0; t < tokens; t++) {
+                y[yOff + t * out + r] = sums[s + t] * sHatOut[t * out + r];
+            }
+        }
+    }
+
+    /** Byte offset in the transposed bits of half-word h of span j for row r (see {@link LutKernel#layout}). */
+    private static long intOffset(int r, int span, int spans, int h) {
+        int block = r / LutKernel.BLOCK;
+        int lane = r % LutKernel.BLOCK;
+        return ((long) block * spans + span) * LutKernel.BLOCK_SPAN_BYTES
+                + (long) ((lane / ROWS) * LutKernel.BITS_PER_VECTOR + h * ROWS + lane % ROWS) * Integer.BYTES;
+    }
+
+    /**
+     * Entry e = hi · 16 + lo of the table at byte dst: the nibble sums of columns c.. (lo) and c + 4.. (hi)
+     * of every token, added.
+     */
+    private static void byteTable(float[] columns, int c, float[] nibbles, MemorySegment tables, long dst) {
+        nibbleTable(columns, c, nibbles, 0);
+        nibbleTable(columns, c + 4 * TOKENS, nibbles, NIBBLES);
+        for (int hi = 0; hi < 16; hi++) {
+            FloatVector high0 = FloatVector.fromArray(F, nibbles, NIBBLES + hi * TOKENS);
+            FloatVector high1 = FloatVector.fromArray(F, nibbles, NIBBLES + hi * TOKENS + VECTOR);
+            long entry = dst + hi * 16L * ENTRY_BYTES;
+            for (int lo = 0; lo < 16; lo++, entry += ENTRY_BYTES) {
+                FloatVector.fromArray(F, nibbles, lo * TOKENS).add(high0).intoMemorySegment(tables, entry, ORDER);
+                FloatVector.fromArray(F, nibbles, lo * TOKENS + VECTOR).add(high1)
+                        .intoMemorySegment(tables, entry + VECTOR * Float.BYTES, ORDER);
+            }
+        }
+    }
+
+    /** nibbles[dst + e · 32 + t] = Σ_b ±x[c/32 + b] of token t, minus where bit b of e is set, added in b order. */
+    private static void nibbleTable(float[] columns, int c, float[] nibbles, int dst) {
+        for (int v = 0; v < TOKENS; v += VECTOR) {
+            FloatVector x0 = FloatVector.fromArray(F, columns, c + v);
+            FloatVector x1 = FloatVector.fromArray(F, columns, c + TOKENS + v);
+            FloatVector x2 = FloatVector.fromArray(F, columns, c + 2 * TOKENS + v);
+            FloatVector x3 = FloatVector.fromArray(F, columns, c + 3 * TOKENS + v);
+            for (int e = 0; e < 16; e++) {
+                FloatVector s = (e & 1) != 0 ? x0.neg() : x0;
+                s = (e & 2) != 0 ? s.sub(x1) : s.add(x1);
+                s = (e & 4) != 0 ? s.sub(x2) : s.add(x2);
+                s = (e & 8) != 0 ? s.sub(x3) : s.add(x3);
+                s.intoArray(nibbles, dst + e * TOKENS + v);
+            }
+        }
+    }
+
+    /** Four rows (consecutive lanes of one transposed vector) over n half-words of the panel. */
+    private static void lookup4(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
+        FloatVector a0 = sum(sums, s, first);
+        FloatVector b0 = sum(sums, s + VECTOR, first);
+        FloatVector a1 = sum(sums, s + TOKENS, first);
+        FloatVector b1 = sum(sums, s + TOKENS + VECTOR, first);
+        FloatVector a2 = sum(sums, s + 2 * TOKENS, first);
+        FloatVector b2 = sum(sums, s + 2 * TOKENS + VECTOR, first);
+        FloatVector a3 = sum(sums, s + 3 * TOKENS, first);
+        FloatVector b3 = sum(sums, s + 3 * TOKENS + VECTOR, first);
+        long table = 0;
+        for (int i = 0; i < n; i++, bits += ROWS * Integer.BYTES) {
+            int w0 = layout.get(ValueLayout.JAVA_INT, bits);
+            int w1 = layout.get(ValueLayout.JAVA_INT, bits + 4);
+            int w2 = layout.get(ValueLayout.JAVA_INT, bits + 8);
+            int w3 = layout.get(ValueLayout.JAVA_INT, bits + 12);
+            for (int k = 0; k < 32; k += 8, table += TABLE_BYTES) {
+                long e0 = entry(table, w0 >>> k);
+                long e1 = entry(table, w1 >>> k);
+                long e2 = entry(table, w2 >>> k);
+                long e3 = entry(table, w3 >>> k);
+                a0 = a0.add(load(tables, e0));
+                b0 = b0.add(load(tables, e0 + VECTOR * Float.BYTES));
+                a1 = a1.add(load(tables, e1));
+                b1 = b1.add(load(tables, e1 + VECTOR * Float.BYTES));
+                a2 = a2.add(load(tables, e2));
+                b2 = b2.add(load(tables, e2 + VECTOR * Float.BYTES));
+                a3 = a3.add(load(tables, e3));
+                b3 = b3.add(load(tables, e3 + VECTOR * Float.BYTES));
+            }
+        }
+        a0.intoArray(sums, s);
+        b0.intoArray(sums, s + VECTOR);
+        a1.intoArray(sums, s + TOKENS);
+        b1.intoArray(sums, s + TOKENS + VECTOR);
+        a2.intoArray(sums, s + 2 * TOKENS);
+        b2.intoArray(sums, s + 2 * TOKENS + VECTOR);
+        a3.intoArray(sums, s + 3 * TOKENS);
+        b3.intoArray(sums, s + 3 * TOKENS + VECTOR);
+    }
+
+    private static void lookup1(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
+        FloatVector a = sum(sums, s, first);
+        FloatVector b = sum(sums, s + VECTOR, first);
+        long table = 0;
+        for (int i = 0; i < n; i++, bits += ROWS * Integer.BYTES) {
+            int w = layout.get(ValueLayout.JAVA_INT, bits);
+            for (int k = 0; k < 32; k += 8, table += TABLE_BYTES) {
+                long e = entry(table, w >>> k);
+                a = a.add(load(tables, e));
+                b = b.add(load(tables, e + VECTOR * Float.BYTES));
+            }
+        }
+        a.intoArray(sums, s);
+        b.intoArray(sums, s + VECTOR);
+    }
+
+    /** A row's partial sums so far: zero before the first panel (so the first add is exact, as in decode). */
+    private static FloatVector sum(float[] sums, int s, boolean first) {
+        return first ? FloatVector.zero(F) : FloatVector.fromArray(F, sums, s);
+    }
+
+    /** Byte offset of the entry for the low byte of bits in the table at byte offset table. */
+    private static long entry(long table, int bits) {
+        return table + (long) (bits & 255) * ENTRY_BYTES;
+    }
+
+    private static FloatVector load(MemorySegment tables, long offset) {
+        return FloatVector.fromMemorySegment(F, tables, offset, ORDER);
+    }
+}
