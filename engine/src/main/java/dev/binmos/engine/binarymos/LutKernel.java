@@ -34,7 +34,7 @@ final class LutKernel implements SignKernel {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final VectorSpecies<Long> L = LongVector.SPECIES_512;
     /** Rows per vector and entries per table. */
-    private static final int LANES = 16;
+    static final int LANES = 16;
     static final int BLOCK = 2 * LANES;
     /** Words per span: one 512-bit load per row. */
     static final int SPAN = 8;
@@ -45,7 +45,7 @@ final class LutKernel implements SignKernel {
     /** Transposed half-words of one 16-row vector for a span. */
     static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
     /** Bytes of the transposed bits of one block of 32 rows and one span. */
-    static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
+    private static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
 
     /** PATTERN[b][e] = −1 where bit b of e is set, else +1. */
     private static final FloatVector[] PATTERN = new FloatVector[4];
@@ -140,11 +140,16 @@ final class LutKernel implements SignKernel {
                 int spanWords = Math.min(SPAN, wpr - j * SPAN);
                 transpose(signs, b * BLOCK, j * SPAN, spanWords, words, bits, 0);
                 transpose(signs, b * BLOCK + LANES, j * SPAN, spanWords, words, bits, BITS_PER_VECTOR);
-                MemorySegment.copy(bits, 0, layout, ValueLayout.JAVA_INT, ((long) b * spans + j) * BLOCK_SPAN_BYTES, bits.length);
+                MemorySegment.copy(bits, 0, layout, ValueLayout.JAVA_INT, spanOffset(b, j, spans), bits.length);
             }
         }
         ResidentPages.release(signs.segment());
         return layout;
+    }
+
+    /** Byte offset in the layout of block b (rows 32 · b..) and span j (words 8 · j..), of spans per block. */
+    static long spanOffset(int b, int j, int spans) {
+        return ((long) b * spans + j) * BLOCK_SPAN_BYTES;
     }
 
     @Override
@@ -162,7 +167,7 @@ final class LutKernel implements SignKernel {
             for (int o = rowFrom; o < rowTo; o += BLOCK) {
                 for (int j0 = p0; j0 < Math.min(wpr, p0 + panel); j0 += SPAN) {
                     int spanWords = Math.min(SPAN, wpr - j0);
-                    long bits = ((long) (o / BLOCK) * spans + j0 / SPAN) * BLOCK_SPAN_BYTES;
+                    long bits = spanOffset(o / BLOCK, j0 / SPAN, spans);
                     for (int t = 0; t < tokens; t++) {
                         span(tables, (t * wpr + j0) * TABLE_PER_WORD, layout, bits, 2 * spanWords, y, yOff + t * out + o, rowTo - o,
                                 j0 == 0, j0 + SPAN >= wpr, sHatOut, t * out + o);

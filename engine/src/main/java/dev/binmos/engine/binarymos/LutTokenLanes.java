@@ -31,8 +31,6 @@ final class LutTokenLanes {
     private static final long TABLE_BYTES = 256L * ENTRY_BYTES;
     /** Floats of one group's 16 nibble sums. */
     private static final int NIBBLES = 16 * TOKENS;
-    /** Rows per transposed vector of the layout. */
-    private static final int ROWS = LutKernel.BLOCK / 2;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -96,10 +94,10 @@ final class LutTokenLanes {
 
     /** Byte offset in the transposed bits of half-word h of span j for row r (see {@link LutKernel#layout}). */
     private static long intOffset(int r, int span, int spans, int h) {
-        int block = r / LutKernel.BLOCK;
         int lane = r % LutKernel.BLOCK;
-        return ((long) block * spans + span) * LutKernel.BLOCK_SPAN_BYTES
-                + (long) ((lane / ROWS) * LutKernel.BITS_PER_VECTOR + h * ROWS + lane % ROWS) * Integer.BYTES;
+        int vector = lane / LutKernel.LANES;
+        return LutKernel.spanOffset(r / LutKernel.BLOCK, span, spans)
+                + (long) (vector * LutKernel.BITS_PER_VECTOR + h * LutKernel.LANES + lane % LutKernel.LANES) * Integer.BYTES;
     }
 
     /**
@@ -149,7 +147,7 @@ final class LutTokenLanes {
         FloatVector a3 = sum(sums, s + 3 * TOKENS, first);
         FloatVector b3 = sum(sums, s + 3 * TOKENS + VECTOR, first);
         long table = 0;
-        for (int i = 0; i < n; i++, bits += ROWS * Integer.BYTES) {
+        for (int i = 0; i < n; i++, bits += LutKernel.LANES * Integer.BYTES) {
             int w0 = layout.get(ValueLayout.JAVA_INT, bits);
             int w1 = layout.get(ValueLayout.JAVA_INT, bits + 4);
             int w2 = layout.get(ValueLayout.JAVA_INT, bits + 8);
@@ -183,7 +181,7 @@ final class LutTokenLanes {
         FloatVector a = sum(sums, s, first);
         FloatVector b = sum(sums, s + VECTOR, first);
         long table = 0;
-        for (int i = 0; i < n; i++, bits += ROWS * Integer.BYTES) {
+        for (int i = 0; i < n; i++, bits += LutKernel.LANES * Integer.BYTES) {
             int w = layout.get(ValueLayout.JAVA_INT, bits);
             for (int k = 0; k < 32; k += 8, table += TABLE_BYTES) {
                 long e = entry(table, w >>> k);

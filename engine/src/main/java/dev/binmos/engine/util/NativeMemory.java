@@ -8,7 +8,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Native memory for weights kept in a kernel's own layout, freed when no longer reachable. It comes from
+ * Native memory, 64-byte aligned, for weights kept in a kernel's own layout and for lookup tables, freed
+ * when no longer reachable. It comes from
  * the C allocator rather than {@code Arena.allocate}, whose memory counts against the JVM's direct-memory
  * limit (by default the heap's size): a model's weights must not need a heap as large as themselves.
  * Without native access it falls back to {@code Arena.ofAuto()}.
