@@ -134,6 +134,8 @@ class BinaryMosLinearTest {
         for (int tokens : new int[] {1, 3, 17, 45}) {
             cases.add(Arguments.of(1000, 4095, 4, tokens));
         }
+        // more rows than one token-lane sweep takes (2,048), the last sweep ending in a partial row block
+        cases.add(Arguments.of(2100, 300, 4, 45));
         return cases.stream();
     }
 
@@ -158,7 +160,7 @@ class BinaryMosLinearTest {
 
     /** A token's result does not depend on the tile it is batched in: the same token alone gives the same floats. */
     @ParameterizedTest(name = "{0}x{1} tokens={2}")
-    @CsvSource({"37,100,3", "37,100,21", "1000,4095,17", "1000,4095,45", "4096,4096,32"})
+    @CsvSource({"37,100,3", "37,100,21", "1000,4095,17", "1000,4095,45", "4096,4096,32", "2100,300,32"})
     void batchedTokensEqualTheSameTokenAlone(int out, int in, int tokens) {
         Layer layer = Layer.random(out, in, 4, 7L * out + in);
         float[] x = input(in, tokens, tokens);
