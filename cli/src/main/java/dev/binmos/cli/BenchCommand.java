@@ -40,6 +40,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "Buffer of the bandwidth probe in MiB; 0 skips it (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
+    @Option(names = "--interleave", description = "Time prefill and decode in turns: each 64-token chunk of the prompt, then its "
+            + "share of the decode steps on a second session holding the same prompt, so both see the same machine (for the "
+            + "prefill / decode ratio on a VM whose speed drifts). Holds two sessions' caches.")
+    boolean interleave;
+
     @Option(names = "--json", description = "Print the figures as one JSON object.")
     boolean json;
 
@@ -48,7 +53,7 @@ final class BenchCommand implements Callable<Integer> {
         if (bandwidthMib < 0) {
             throw new IllegalArgumentException("--bandwidth-mib must not be negative, got " + bandwidthMib);
         }
-        ModelBench.Options options = new ModelBench.Options(promptTokens, genTokens, seed);
+        ModelBench.Options options = new ModelBench.Options(promptTokens, genTokens, seed, interleave);
         Llama model = modelOptions.load();
         KvPolicy policy = kvOptions.policy(model);
         ModelBench.Result r;
@@ -76,6 +81,7 @@ final class BenchCommand implements Callable<Integer> {
             out.put("kv_policy", policy.describe());
             out.put("prompt_tokens", (long) r.promptTokens());
             out.put("gen_tokens", (long) r.genTokens());
+            out.put("interleaved", interleave);
             out.put("prefill_tokens_per_s", r.prefillTokensPerSecond());
             out.put("decode_tokens_per_s", r.decodeTokensPerSecond());
             out.put("time_to_first_token_s", r.firstTokenSeconds());
@@ -90,7 +96,8 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println(Json.write(out));
             return 0;
         }
-        System.out.printf(Locale.ROOT, "model %s, %d threads, kv cache %s%n", modelOptions.model, threads, policy.describe());
+        System.out.printf(Locale.ROOT, "model %s, %d threads, kv cache %s%s%n", modelOptions.model, threads, policy.describe(),
+                interleave ? ", prefill and decode timed in turns" : "");
         System.out.printf(Locale.ROOT, "prefill  %8.2f tokens/s  (%d tokens in %.3f s)%n", r.prefillTokensPerSecond(), r.promptTokens(), r.prefillSeconds());
         System.out.printf(Locale.ROOT, "first token after %.3f s%n", r.firstTokenSeconds());
         System.out.printf(Locale.ROOT, "decode   %8.2f tokens/s  (%d tokens in %.3f s)%n", r.decodeTokensPerSecond(), r.genTokens() - 1, r.decodeSeconds());

@@ -39,6 +39,26 @@ class BenchCommandTest {
         assertTrue(rss > (1 << 20) && rss < Runtime.getRuntime().maxMemory() + (8L << 30), "peak rss " + rss);
     }
 
+    /** In turns, the same prefill (three chunks: 64, 64, 2 tokens) and the same decode steps over the same cache. */
+    @Test
+    void interleavedTimesTheSameWork() {
+        String[] args = {"bench", "--model", MODEL, "--threads", "1", "--prompt-tokens", "130", "--gen-tokens", "20", "--bandwidth-mib", "0", "--json"};
+        CliTest.Run sequential = CliTest.run(args);
+        String[] turns = java.util.Arrays.copyOf(args, args.length + 1);
+        turns[args.length] = "--interleave";
+        CliTest.Run interleaved = CliTest.run(turns);
+        assertEquals(0, sequential.exit(), sequential.err());
+        assertEquals(0, interleaved.exit(), interleaved.err());
+        Map<String, Object> a = Json.parseObject(sequential.out().strip());
+        Map<String, Object> b = Json.parseObject(interleaved.out().strip());
+        assertEquals(false, a.get("interleaved"));
+        assertEquals(true, b.get("interleaved"));
+        assertEquals(a.get("weight_bytes_per_token"), b.get("weight_bytes_per_token"));
+        assertEquals(a.get("kv_bytes_per_token"), b.get("kv_bytes_per_token"), "the decode steps read the same cache");
+        assertTrue(((Number) b.get("prefill_tokens_per_s")).doubleValue() > 0 && ((Number) b.get("decode_tokens_per_s")).doubleValue() > 0,
+                interleaved.out());
+    }
+
     @Test
     void tooLongForTheContextIsAClearError() {
         CliTest.Run r = CliTest.run("bench", "--model", MODEL, "--prompt-tokens", "500", "--gen-tokens", "100");

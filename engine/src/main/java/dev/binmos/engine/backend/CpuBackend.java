@@ -16,7 +16,7 @@ import java.util.List;
  */
 public final class CpuBackend implements Backend {
     /** Tokens per forward of a long input. */
-    static final int CHUNK = 64;
+    public static final int CHUNK = 64;
     private final Llama model;
     private final Configuration c;
     private final Parallel parallel;
@@ -128,6 +128,20 @@ public final class CpuBackend implements Backend {
         float[] att = new float[tokens * dim];
         float[] hb = new float[tokens * hidden];
         float[] hb2 = new float[tokens * hidden];
+        // every layer, head, query and key of a position turns by the same headSize / 2 angles
+        int pairs = c.headSize() / 2;
+        float[] cos = new float[tokens * pairs];
+        float[] sin = new float[tokens * pairs];
+        int r = 0;
+        for (Chunk chunk : batch) {
+            for (int t = 0; t < chunk.tokens(); t++, r++) {
+                for (int i = 0; i < pairs; i++) {
+                    float angle = (chunk.startPos() + t) * ropeFreq[i];
+                    cos[r * pairs + i] = (float) Math.cos(angle);
+                    sin[r * pairs + i] = (float) Math.sin(angle);
+                }
+            }
+        }
         for (int l = fromLayer; l < toLayer; l++) {
             LayerWeights w = model.weights().layers()[l];
             rmsnorm(xb, x, w.attnNorm(), tokens);
@@ -138,8 +152,8 @@ public final class CpuBackend implements Backend {
             for (Chunk chunk : batch) {
                 for (int t = 0; t < chunk.tokens(); t++, row++) {
                     int pos = chunk.startPos() + t;
-                    rope(q, row * dim, dim, pos);
-                    rope(k, row * kvDim, kvDim, pos);
+                    rope(q, row * dim, dim, cos, sin, row * pairs);
+                    rope(k, row * kvDim, kvDim, cos, sin, row * pairs);
                     chunk.session().cache().store(l, pos, k, row * kvDim, v, row * kvDim);
                 }
             }
@@ -176,7 +190,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * Each (chunk, kv head) is one unit of work: its query heads attend position by position, as
-     * {@link KvCache} promises its implementations; units are split across threads.
+     * {@link KvCache} promises its implementations (one call, so that a cache can read each entry once for
+     * the chunk); units are split across threads.
      */
     private void attention(List<Chunk> batch, int layer, float[] q, float[] out, int tokens) {
         int kvHeads = c.kvHeads();
@@ -198,28 +213,21 @@ public final class CpuBackend implements Backend {
                 Chunk chunk = chunks[u / kvHeads];
                 KvCache cache = chunk.session().cache();
                 int g = u % kvHeads;
-                for (int t = 0; t < chunk.tokens(); t++) {
-                    int row = firstRow[u / kvHeads] + t;
-                    for (int h = g * group; h < (g + 1) * group; h++) {
-                        int offset = row * c.dim() + h * hs;
-                        cache.attend(layer, h, chunk.startPos() + t, q, offset, out, offset, scores);
-                    }
-                }
+                cache.attend(layer, g * group, group, hs, chunk.startPos(), chunk.tokens(), q,
+                        firstRow[u / kvHeads] * c.dim() + g * group * hs, c.dim(), out, scores);
             }
         });
     }
 
-    /** Rotates consecutive pairs within each head by position-dependent angles (interleaved layout). */
-    private void rope(float[] vec, int offset, int n, int pos) {
+    /** Rotates consecutive pairs within each head (interleaved layout): pair j by the angle whose cosine and sine are cos[angles + j], sin[angles + j]. */
+    private void rope(float[] vec, int offset, int n, float[] cos, float[] sin, int angles) {
         int hs = c.headSize();
         for (int i = 0; i < n; i += 2) {
-            float angle = pos * ropeFreq[(i % hs) / 2];
-            float cos = (float) Math.cos(angle);
-            float sin = (float) Math.sin(angle);
+            int a = angles + (i % hs) / 2;
             float v0 = vec[offset + i];
             float v1 = vec[offset + i + 1];
-            vec[offset + i] = v0 * cos - v1 * sin;
-            vec[offset + i + 1] = v0 * sin + v1 * cos;
+            vec[offset + i] = v0 * cos[a] - v1 * sin[a];
+            vec[offset + i + 1] = v0 * sin[a] + v1 * cos[a];
         }
     }
 

@@ -67,6 +67,55 @@ public final class DenseKvCache implements KvCache {
         values[layer].accumulate(scores, 0, 0, pos + 1, headOffset, out, outOffset, headSize);
     }
 
+    /**
+     * Every query of the block against each key and value read once ({@link Rows#dotsCausal},
+     * {@link Rows#accumulateCausal}): a prompt chunk of 64 positions reads the cache once per head instead of
+     * 64 times, with the same floats as {@link #attend} per position.
+     */
+    @Override
+    public void attend(int layer, int firstHead, int heads, int headSize, int pos, int count, float[] q, int qOffset, int stride,
+                       float[] out, float[] scores) {
+        if (count == 1) {
+            KvCache.super.attend(layer, firstHead, heads, headSize, pos, count, q, qOffset, stride, out, scores);
+            return;
+        }
+        int headOffset = (firstHead / groupSize) * headSize;
+        int keys = pos + count;
+        Block block = BLOCKS.get();
+        float[] p = block.probabilities = grown(block.probabilities, count * keys);
+        float[] qs = block.queries = grown(block.queries, count * headSize);
+        float[] ys = block.outputs = grown(block.outputs, count * headSize);
+        for (int h = 0; h < heads; h++) {
+            // the block's queries and outputs side by side: in q and out they lie a whole hidden row apart
+            for (int t = 0; t < count; t++) {
+                System.arraycopy(q, qOffset + t * stride + h * headSize, qs, t * headSize, headSize);
+            }
+            this.keys[layer].dotsCausal(pos, count, headOffset, qs, headSize, scale, p, keys);
+            for (int t = 0; t < count; t++) {
+                int end = t * keys + pos + t + 1;
+                Softmax.normalize(p, t * keys, end, end, end);
+            }
+            Arrays.fill(ys, 0, count * headSize, 0f);
+            values[layer].accumulateCausal(p, keys, pos, count, headOffset, ys, headSize);
+            for (int t = 0; t < count; t++) {
+                System.arraycopy(ys, t * headSize, out, qOffset + t * stride + h * headSize, headSize);
+            }
+        }
+    }
+
+    /** Scratch of {@link #attend} for a block, per thread (kv heads attend concurrently). */
+    private static final class Block {
+        float[] probabilities = new float[0];
+        float[] queries = new float[0];
+        float[] outputs = new float[0];
+    }
+
+    private static final ThreadLocal<Block> BLOCKS = ThreadLocal.withInitial(Block::new);
+
+    private static float[] grown(float[] buffer, int n) {
+        return buffer.length >= n ? buffer : new float[n];
+    }
+
     @Override
     public long bytes() {
         long bytes = 0;

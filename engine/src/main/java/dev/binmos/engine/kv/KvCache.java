@@ -41,6 +41,25 @@ public interface KvCache {
      */
     void attend(int layer, int head, int pos, float[] q, int qOffset, float[] out, int outOffset, float[] scores);
 
+    /**
+     * Attention of the query heads [firstHead, firstHead + heads) of one kv head at the positions [pos,
+     * pos + count): {@link #attend} for each position in increasing order and, within one, each head in
+     * increasing order, which is what this default does. Query (t, h) is the headSize floats at q[qOffset +
+     * t · stride + (h − firstHead) · headSize], and its output goes to the same offset of out. A policy may
+     * read each cached entry once for all of them instead, if every float comes out the same.
+     *
+     * @param scores scratch of at least {@code pos + count} floats
+     */
+    default void attend(int layer, int firstHead, int heads, int headSize, int pos, int count, float[] q, int qOffset, int stride,
+                        float[] out, float[] scores) {
+        for (int t = 0; t < count; t++) {
+            for (int h = 0; h < heads; h++) {
+                int offset = qOffset + t * stride + h * headSize;
+                attend(layer, firstHead + h, pos + t, q, offset, out, offset, scores);
+            }
+        }
+    }
+
     /** The step has attended every position in every layer it runs: what no later position needs may go. */
     default void end() {
     }

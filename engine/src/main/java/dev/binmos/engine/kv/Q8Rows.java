@@ -108,6 +108,120 @@ final class Q8Rows extends Rows {
         }
     }
 
+    /** Each key's bytes widened once, then dotted with every query that sees it. */
+    @Override
+    void dotsCausal(int pos, int count, int offset, float[] q, int n, float scale, float[] out, int keys) {
+        if (!vectors) {
+            super.dotsCausal(pos, count, offset, q, n, scale, out, keys);
+            return;
+        }
+        Widened scratch = WIDENED.get();
+        float[] w = scratch.floats = grown(scratch.floats, n);
+        for (int s = 0; s < pos + count; s++) {
+            int at = widen(s, offset, n, w, 0);
+            float[] d = scales.get(s / BLOCK);
+            for (int t = Math.max(0, s - pos); t < count; t++) {
+                out[t * keys + s] = dot(q, t * n, w, d, at, n) * scale;
+            }
+        }
+    }
+
+    /**
+     * Every value the block sees widened once, with its groups' scales; then each query sums them, four
+     * vectors of its output at a time held in registers over all its slots: the adds of {@link #accumulate}
+     * in the same order, without a load and store of the output per slot.
+     */
+    @Override
+    void accumulateCausal(float[] p, int keys, int pos, int count, int offset, float[] y, int n) {
+        int lanes = F.length();
+        if (!vectors) {
+            super.accumulateCausal(p, keys, pos, count, offset, y, n);
+            return;
+        }
+        int headGroups = n / group;
+        Widened scratch = WIDENED.get();
+        float[] w = scratch.floats = grown(scratch.floats, (pos + count) * n);
+        float[] ds = scratch.scales = grown(scratch.scales, (pos + count) * headGroups);
+        for (int s = 0; s < pos + count; s++) {
+            int at = widen(s, offset, n, w, s * n);
+            System.arraycopy(scales.get(s / BLOCK), at, ds, s * headGroups, headGroups);
+        }
+        for (int t = 0; t < count; t++) {
+            int seen = pos + t + 1;
+            int c = 0;
+            for (; c + 4 * lanes <= n; c += 4 * lanes) {
+                int g0 = c / group;
+                int g1 = (c + lanes) / group;
+                int g2 = (c + 2 * lanes) / group;
+                int g3 = (c + 3 * lanes) / group;
+                int yc = t * n + c;
+                FloatVector y0 = FloatVector.fromArray(F, y, yc);
+                FloatVector y1 = FloatVector.fromArray(F, y, yc + lanes);
+                FloatVector y2 = FloatVector.fromArray(F, y, yc + 2 * lanes);
+                FloatVector y3 = FloatVector.fromArray(F, y, yc + 3 * lanes);
+                for (int s = 0; s < seen; s++) {
+                    float a = p[t * keys + s];
+                    int ws = s * n + c;
+                    int d = s * headGroups;
+                    y0 = FloatVector.fromArray(F, w, ws).fma(FloatVector.broadcast(F, a * ds[d + g0]), y0);
+                    y1 = FloatVector.fromArray(F, w, ws + lanes).fma(FloatVector.broadcast(F, a * ds[d + g1]), y1);
+                    y2 = FloatVector.fromArray(F, w, ws + 2 * lanes).fma(FloatVector.broadcast(F, a * ds[d + g2]), y2);
+                    y3 = FloatVector.fromArray(F, w, ws + 3 * lanes).fma(FloatVector.broadcast(F, a * ds[d + g3]), y3);
+                }
+                y0.intoArray(y, yc);
+                y1.intoArray(y, yc + lanes);
+                y2.intoArray(y, yc + 2 * lanes);
+                y3.intoArray(y, yc + 3 * lanes);
+            }
+            for (; c < n; c += lanes) {
+                int g = c / group;
+                FloatVector acc = FloatVector.fromArray(F, y, t * n + c);
+                for (int s = 0; s < seen; s++) {
+                    acc = FloatVector.fromArray(F, w, s * n + c).fma(FloatVector.broadcast(F, p[t * keys + s] * ds[s * headGroups + g]), acc);
+                }
+                acc.intoArray(y, t * n + c);
+            }
+        }
+    }
+
+    /** Widened keys or values and their scales, per thread (kv heads attend concurrently). */
+    private static final class Widened {
+        float[] floats = new float[0];
+        float[] scales = new float[0];
+    }
+
+    private static final ThreadLocal<Widened> WIDENED = ThreadLocal.withInitial(Widened::new);
+
+    private static float[] grown(float[] buffer, int n) {
+        return buffer.length >= n ? buffer : new float[n];
+    }
+
+    /**
+     * w[to, to + n) = the bytes of slot s from offset, as floats (exact); returns the index of their first
+     * group's scale in the slot's block of scales.
+     */
+    private int widen(int s, int offset, int n, float[] w, int to) {
+        byte[] block = blocks.get(s / BLOCK);
+        int from = (s % BLOCK) * width + offset;
+        for (int i = 0; i < n; i += F.length()) {
+            ((FloatVector) ByteVector.fromArray(B, block, from + i).convertShape(VectorOperators.B2F, F, 0)).intoArray(w, to + i);
+        }
+        return (s % BLOCK) * groups + offset / group;
+    }
+
+    /** As {@link #dot}, with the key already widened: the same products in the same order. */
+    private float dot(float[] q, int qOffset, float[] w, float[] d, int dOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < n / group; g++) {
+            FloatVector part = FloatVector.zero(F);
+            for (int i = g * group; i < (g + 1) * group; i += F.length()) {
+                part = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, q, qOffset + i), part);
+            }
+            acc = part.fma(FloatVector.broadcast(F, d[dOffset + g]), acc);
+        }
+        return Lanes.sum(acc);
+    }
+
     @Override
     int blocks() {
         return blocks.size();

@@ -42,6 +42,26 @@ abstract sealed class Rows permits F32Rows, F16Rows, Q8Rows {
     /** y[yOffset + j] += Σ_i p[pOffset + i] · slot(from + i)[offset + j], j < n, over the slots [from, to), in slot order. */
     abstract void accumulate(float[] p, int pOffset, int from, int to, int offset, float[] y, int yOffset, int n);
 
+    /**
+     * For the queries t &lt; count, side by side at q[t · n]: out[t · keys + s] = {@link #dots} of query t
+     * with the slots s ≤ pos + t (the positions a query at pos + t sees), the same floats.
+     */
+    void dotsCausal(int pos, int count, int offset, float[] q, int n, float scale, float[] out, int keys) {
+        for (int t = 0; t < count; t++) {
+            dots(0, pos + t + 1, offset, q, t * n, n, scale, out, t * keys);
+        }
+    }
+
+    /**
+     * For the queries t &lt; count: y[t · n + j] += Σ_{s ≤ pos + t} p[t · keys + s] · slot(s)[offset + j], as
+     * {@link #accumulate} adds them, in slot order.
+     */
+    void accumulateCausal(float[] p, int keys, int pos, int count, int offset, float[] y, int n) {
+        for (int t = 0; t < count; t++) {
+            accumulate(p, t * keys, 0, pos + t + 1, offset, y, t * n, n);
+        }
+    }
+
     /** Blocks allocated. */
     abstract int blocks();
 

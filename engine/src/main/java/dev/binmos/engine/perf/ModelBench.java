@@ -1,20 +1,33 @@
 package dev.binmos.engine.perf;
 
 import dev.binmos.engine.backend.Backend;
+import dev.binmos.engine.backend.Chunk;
+import dev.binmos.engine.backend.CpuBackend;
 import dev.binmos.engine.backend.Session;
 import dev.binmos.engine.linear.Linear;
 import dev.binmos.engine.model.Configuration;
 import dev.binmos.engine.model.LayerWeights;
 import dev.binmos.engine.model.Llama;
 import dev.binmos.engine.util.ProgressListener;
+import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * Whole-model speed on one backend: a prompt of random token ids prefilled in one batched forward, then
  * greedy decoding one token per forward. A short warm-up session runs first, so the JIT has compiled the
  * kernels before anything is timed.
+ * <p>
+ * Interleaved, the same work is timed in turns instead: the prompt's chunks of {@value #PREFILL_CHUNK}
+ * tokens (the chunks the one forward runs anyway) on one session, each followed by its share of the decode
+ * steps on a second session that holds the same prompt (its own prefill untimed). Prefill and decode then
+ * see the same machine, which a shared VM whose speed drifts by tens of percent over a minute does not
+ * give two phases run one after the other.
  */
 public final class ModelBench {
+    /** {@link CpuBackend}'s own chunk of a long forward. */
+    static final int PREFILL_CHUNK = CpuBackend.CHUNK;
+
     private ModelBench() {
     }
 
@@ -22,7 +35,7 @@ public final class ModelBench {
      * @param promptTokens prompt length, BOS included
      * @param genTokens    generated tokens: the first from the prefill's logits, each next one from a one-token forward
      */
-    public record Options(int promptTokens, int genTokens, long seed) {
+    public record Options(int promptTokens, int genTokens, long seed, boolean interleave) {
         public Options {
             if (promptTokens < 1) {
                 throw new IllegalArgumentException("prompt tokens must be at least 1, got " + promptTokens);
@@ -35,7 +48,8 @@ public final class ModelBench {
 
     /**
      * @param prefillSeconds     the prompt's forward pass
-     * @param firstTokenSeconds  prefill plus choosing the first token (time to first token)
+     * @param firstTokenSeconds  prefill plus choosing the first token (time to first token); interleaved, the
+     *                           prefill's turns and that choice
      * @param decodeSeconds      the genTokens − 1 one-token forwards and their choices
      * @param weightBytesPerToken bytes of weights one decode step reads (every block linear, the classifier,
      *                            norms, one embedding row)
@@ -67,6 +81,9 @@ public final class ModelBench {
         int[] prompt = prompt(model, options.promptTokens(), options.seed());
         warmUp(backend, prompt);
         progress.update(0, options.genTokens());
+        if (options.interleave()) {
+            return interleaved(model, backend, options, prompt, positions, progress);
+        }
         int token;
 
         Session session = backend.openSession("bench", positions);
@@ -87,11 +104,48 @@ public final class ModelBench {
                 (end - first) / 1e9, weightBytesPerToken(model), kvRead / (options.genTokens() - 1));
     }
 
+    private static Result interleaved(Llama model, Backend backend, Options options, int[] prompt, int positions,
+                                      ProgressListener progress) {
+        Session decoding = backend.openSession("bench-decode", positions);
+        int token = argmax(backend.forward(decoding, prompt, 0));
+        progress.update(1, options.genTokens());
+        Session prefilling = backend.openSession("bench", prompt.length);
+        int chunks = (prompt.length + PREFILL_CHUNK - 1) / PREFILL_CHUNK;
+        int steps = options.genTokens() - 1;
+        long prefillNanos = 0;
+        long decodeNanos = 0;
+        long kvRead = 0;
+        int decoded = 0;
+        for (int i = 0; i < chunks; i++) {
+            int from = i * PREFILL_CHUNK;
+            int[] part = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + PREFILL_CHUNK));
+            long start = System.nanoTime();
+            if (i == chunks - 1) {
+                argmax(backend.forward(prefilling, part, from));
+            } else {
+                // as the one forward runs every chunk but the last: no logits
+                float[] hidden = new float[part.length * model.config().dim()];
+                backend.embed(part, hidden);
+                backend.forwardLayers(List.of(new Chunk(prefilling, from, part.length)), hidden, 0, model.config().layers());
+            }
+            prefillNanos += System.nanoTime() - start;
+            for (int until = (int) ((long) steps * (i + 1) / chunks); decoded < until; decoded++) {
+                kvRead += decoding.cache().bytes();
+                long step = System.nanoTime();
+                token = argmax(backend.forward(decoding, new int[] {token}, decoding.length()));
+                decodeNanos += System.nanoTime() - step;
+                progress.update(decoded + 2, options.genTokens());
+            }
+        }
+        return new Result(options.promptTokens(), options.genTokens(), prefillNanos / 1e9, prefillNanos / 1e9, decodeNanos / 1e9,
+                weightBytesPerToken(model), kvRead / steps);
+    }
+
     /** A short session whose cache is dropped before the measured one starts. */
     private static void warmUp(Backend backend, int[] prompt) {
         int warmPrompt = Math.min(prompt.length, 32);
         Session warm = backend.openSession("bench-warmup", warmPrompt + 8);
-        int token = argmax(backend.forward(warm, java.util.Arrays.copyOf(prompt, warmPrompt), 0));
+        int token = argmax(backend.forward(warm, Arrays.copyOf(prompt, warmPrompt), 0));
         for (int p = warmPrompt; p < warmPrompt + 7; p++) {
             token = argmax(backend.forward(warm, new int[] {token}, p));
         }
