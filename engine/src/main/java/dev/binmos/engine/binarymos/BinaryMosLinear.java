@@ -158,17 +158,17 @@ public final class BinaryMosLinear implements Linear {
         int experts = scales.experts();
         Scratch scratch = SCRATCH.get();
         float[] rows = scratch.rows = scales.rows(scratch.rows);
-        float[] gates = scratch.gates = grown(scratch.gates, experts);
+        float[] gates = scratch.gates = grown(scratch.gates, TOKEN_TILE * experts);
         for (int first = 0; first < tokens; first += TOKEN_TILE) {
             int n = Math.min(TOKEN_TILE, tokens - first);
             float[] xs = scratch.xs = grown(scratch.xs, n * paddedIn);
             float[] sHatOut = scratch.sHatOut = grown(scratch.sHatOut, n * out);
+            scales.gates(x, first * in, n, gates);
             for (int t = 0; t < n; t++) {
-                scales.gates(x, (first + t) * in, gates, 0);
-                scales.scaleInput(x, (first + t) * in, gates, 0, rows, xs, t * paddedIn);
+                scales.scaleInput(x, (first + t) * in, gates, t * experts, rows, xs, t * paddedIn);
                 // padding columns stay zero, so their signs never count (the buffer served other shapes before)
                 Arrays.fill(xs, t * paddedIn + in, (t + 1) * paddedIn, 0f);
-                scales.outScales(gates, 0, rows, sHatOut, t * out);
+                scales.outScales(gates, t * experts, rows, sHatOut, t * out);
             }
             float[] prepared = k.prepare(xs, n, paddedIn, scratch.prepared);
             if (prepared != xs) {

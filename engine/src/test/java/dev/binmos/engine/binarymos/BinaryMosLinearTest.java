@@ -168,6 +168,12 @@ class BinaryMosLinearTest {
             BinaryMosLinear linear = layer.linear(kernel);
             float[] batch = new float[out * tokens];
             linear.apply(x, batch, tokens, two);
+            // four threads split a tile's rows as well as its column halves
+            float[] byFour = new float[out * tokens];
+            try (Parallel four = new Parallel(4)) {
+                linear.apply(x, byFour, tokens, four);
+            }
+            assertArrayEquals(batch, byFour, 0f, kernel + " four threads");
             for (int t : new int[] {0, tokens - 1}) {
                 float[] alone = new float[out];
                 linear.apply(java.util.Arrays.copyOfRange(x, t * in, (t + 1) * in), alone, 1, one);
