@@ -163,10 +163,7 @@ public final class CpuBackend implements Backend {
             rmsnorm(xb, x, w.ffnNorm(), tokens);
             w.gate().apply(xb, hb, tokens, parallel);
             w.up().apply(xb, hb2, tokens, parallel);
-            for (int i = 0; i < hb.length; i++) {
-                float g = hb[i];
-                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
-            }
+            swiglu(hb, hb2, tokens, hidden);
             w.down().apply(hb, xb, tokens, parallel);
             add(x, xb);
         }
@@ -244,6 +241,16 @@ public final class CpuBackend implements Backend {
                 out[base + i] = weight[i] * (ss * x[base + i]);
             }
         }
+    }
+
+    /** hb = silu(hb) ⊙ hb2, token rows split across threads (an exp per number: a prompt chunk's worth is not small). */
+    private void swiglu(float[] hb, float[] hb2, int tokens, int hidden) {
+        parallel.forRange(tokens, 1, (from, to) -> {
+            for (int i = from * hidden; i < to * hidden; i++) {
+                float g = hb[i];
+                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
+            }
+        });
     }
 
     private static void add(float[] x, float[] y) {
