@@ -3,6 +3,7 @@ package dev.binmos.engine.binarymos;
 import dev.binmos.engine.linear.Linear;
 import dev.binmos.engine.tensor.ArrayTensor;
 import dev.binmos.engine.tensor.FloatTensor;
+import dev.binmos.engine.util.Buffers;
 import dev.binmos.engine.util.Parallel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -31,11 +32,6 @@ public final class BinaryMosLinear implements Linear {
         float[] xs = new float[0];
         float[] sHatOut = new float[0];
         float[] prepared = new float[0];
-    }
-
-    /** buffer if it holds n floats, else a new one that does. */
-    static float[] grown(float[] buffer, int n) {
-        return buffer.length >= n ? buffer : new float[n];
     }
 
     /** Work (weights × tokens) below which a thread hand-off costs more than it saves. */
@@ -158,11 +154,11 @@ public final class BinaryMosLinear implements Linear {
         int experts = scales.experts();
         Scratch scratch = SCRATCH.get();
         float[] rows = scratch.rows = scales.rows(scratch.rows);
-        float[] gates = scratch.gates = grown(scratch.gates, TOKEN_TILE * experts);
+        float[] gates = scratch.gates = Buffers.grown(scratch.gates, TOKEN_TILE * experts);
         for (int first = 0; first < tokens; first += TOKEN_TILE) {
             int n = Math.min(TOKEN_TILE, tokens - first);
-            float[] xs = scratch.xs = grown(scratch.xs, n * paddedIn);
-            float[] sHatOut = scratch.sHatOut = grown(scratch.sHatOut, n * out);
+            float[] xs = scratch.xs = Buffers.grown(scratch.xs, n * paddedIn);
+            float[] sHatOut = scratch.sHatOut = Buffers.grown(scratch.sHatOut, n * out);
             scales.gates(x, first * in, n, gates);
             for (int t = 0; t < n; t++) {
                 scales.scaleInput(x, (first + t) * in, gates, t * experts, rows, xs, t * paddedIn);

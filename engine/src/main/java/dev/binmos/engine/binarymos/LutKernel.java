@@ -1,5 +1,6 @@
 package dev.binmos.engine.binarymos;
 
+import dev.binmos.engine.util.Buffers;
 import dev.binmos.engine.util.NativeMemory;
 import dev.binmos.engine.util.ResidentPages;
 import java.lang.foreign.MemorySegment;
@@ -111,7 +112,7 @@ final class LutKernel implements SignKernel {
         if (tokens >= TOKEN_LANES_FROM) {
             return LutTokenLanes.columns(xs, tokens, paddedIn, reuse);
         }
-        float[] tables = BinaryMosLinear.grown(reuse, tokens * paddedIn * 4);
+        float[] tables = Buffers.grown(reuse, tokens * paddedIn * 4);
         for (int c = 0, dst = 0; c < tokens * paddedIn; c += 4, dst += LANES) {
             FloatVector sums = PATTERN[0].mul(xs[c]);
             sums = PATTERN[1].fma(FloatVector.broadcast(F, xs[c + 1]), sums);

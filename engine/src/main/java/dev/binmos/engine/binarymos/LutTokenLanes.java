@@ -1,5 +1,6 @@
 package dev.binmos.engine.binarymos;
 
+import dev.binmos.engine.util.Buffers;
 import dev.binmos.engine.util.NativeMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,7 +52,7 @@ final class LutTokenLanes {
 
     /** xs by column: {@value #TOKENS} lanes (tokens, zero past tokens) of column c at c · {@value #TOKENS}. */
     static float[] columns(float[] xs, int tokens, int paddedIn, float[] reuse) {
-        float[] columns = BinaryMosLinear.grown(reuse, paddedIn * TOKENS);
+        float[] columns = Buffers.grown(reuse, paddedIn * TOKENS);
         // by blocks of 16 columns: a token's row is paddedIn floats apart from the next, often a multiple
         // of 4 KB, so walking all tokens per column would evict each line before its next column is read
         for (int c0 = 0; c0 < paddedIn; c0 += VECTOR) {
@@ -80,7 +81,7 @@ final class LutTokenLanes {
             scratch.bits = NativeMemory.allocate(bitsBytes);
         }
         MemorySegment bits = scratch.bits;
-        float[] sums = scratch.sums = BinaryMosLinear.grown(scratch.sums, (rowTo - rowFrom) * TOKENS);
+        float[] sums = scratch.sums = Buffers.grown(scratch.sums, (rowTo - rowFrom) * TOKENS);
         for (int h0 = 0; h0 < halves; h0 += PANEL_HALVES) {
             int n = Math.min(PANEL_HALVES, halves - h0);
             for (int g = 0; g < 4 * n; g++) {

@@ -2,6 +2,7 @@ package dev.binmos.engine.binarymos;
 
 import dev.binmos.engine.tensor.ArrayTensor;
 import dev.binmos.engine.tensor.FloatTensor;
+import dev.binmos.engine.util.Buffers;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -69,7 +70,7 @@ final class MixtureScales {
 
     /** S_in then S_out as floats, [E · in + E · out], read once per product into reuse, or a larger array. */
     float[] rows(float[] reuse) {
-        float[] rows = BinaryMosLinear.grown(reuse, experts * (in + out));
+        float[] rows = Buffers.grown(reuse, experts * (in + out));
         sIn.copyTo(0, rows, 0, experts * in);
         sOut.copyTo(0, rows, experts * in, experts * out);
         return rows;

@@ -1,6 +1,7 @@
 package dev.binmos.engine.kv;
 
 import dev.binmos.engine.model.Configuration;
+import dev.binmos.engine.util.Buffers;
 import java.util.Arrays;
 
 /**
@@ -82,9 +83,9 @@ public final class DenseKvCache implements KvCache {
         int headOffset = (firstHead / groupSize) * headSize;
         int keys = pos + count;
         Block block = BLOCKS.get();
-        float[] p = block.probabilities = grown(block.probabilities, count * keys);
-        float[] qs = block.queries = grown(block.queries, count * headSize);
-        float[] ys = block.outputs = grown(block.outputs, count * headSize);
+        float[] p = block.probabilities = Buffers.grown(block.probabilities, count * keys);
+        float[] qs = block.queries = Buffers.grown(block.queries, count * headSize);
+        float[] ys = block.outputs = Buffers.grown(block.outputs, count * headSize);
         for (int h = 0; h < heads; h++) {
             // the block's queries and outputs side by side: in q and out they lie a whole hidden row apart
             for (int t = 0; t < count; t++) {
@@ -111,10 +112,6 @@ public final class DenseKvCache implements KvCache {
     }
 
     private static final ThreadLocal<Block> BLOCKS = ThreadLocal.withInitial(Block::new);
-
-    private static float[] grown(float[] buffer, int n) {
-        return buffer.length >= n ? buffer : new float[n];
-    }
 
     @Override
     public long bytes() {

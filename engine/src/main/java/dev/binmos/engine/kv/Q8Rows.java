@@ -1,6 +1,7 @@
 package dev.binmos.engine.kv;
 
 import dev.binmos.engine.tensor.Lanes;
+import dev.binmos.engine.util.Buffers;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.ByteVector;
@@ -116,7 +117,7 @@ final class Q8Rows extends Rows {
             return;
         }
         Widened scratch = WIDENED.get();
-        float[] w = scratch.floats = grown(scratch.floats, n);
+        float[] w = scratch.floats = Buffers.grown(scratch.floats, n);
         for (int s = 0; s < pos + count; s++) {
             int at = widen(s, offset, n, w, 0);
             float[] d = scales.get(s / BLOCK);
@@ -133,15 +134,15 @@ final class Q8Rows extends Rows {
      */
     @Override
     void accumulateCausal(float[] p, int keys, int pos, int count, int offset, float[] y, int n) {
-        int lanes = F.length();
         if (!vectors) {
             super.accumulateCausal(p, keys, pos, count, offset, y, n);
             return;
         }
+        int lanes = F.length();
         int headGroups = n / group;
         Widened scratch = WIDENED.get();
-        float[] w = scratch.floats = grown(scratch.floats, (pos + count) * n);
-        float[] ds = scratch.scales = grown(scratch.scales, (pos + count) * headGroups);
+        float[] w = scratch.floats = Buffers.grown(scratch.floats, (pos + count) * n);
+        float[] ds = scratch.scales = Buffers.grown(scratch.scales, (pos + count) * headGroups);
         for (int s = 0; s < pos + count; s++) {
             int at = widen(s, offset, n, w, s * n);
             System.arraycopy(scales.get(s / BLOCK), at, ds, s * headGroups, headGroups);
@@ -191,10 +192,6 @@ final class Q8Rows extends Rows {
     }
 
     private static final ThreadLocal<Widened> WIDENED = ThreadLocal.withInitial(Widened::new);
-
-    private static float[] grown(float[] buffer, int n) {
-        return buffer.length >= n ? buffer : new float[n];
-    }
 
     /**
      * w[to, to + n) = the bytes of slot s from offset, as floats (exact); returns the index of their first
