@@ -14,8 +14,11 @@ import java.util.Arrays;
  * <p>
  * Per tile of up to {@value #TOKEN_TILE} tokens: a prologue computes g, xs = x ⊙ ŝ_in (zero-padded to
  * whole 64-column words, so padding signs never count), ŝ_out and the kernel's per-token data, once, in the
- * calling thread; then one unscaled ±1 product over the packed signs, split by rows across threads, reads
- * each row's bits once for all tokens of the tile and multiplies each finished row by ŝ_out.
+ * thread that then runs the product; then one unscaled ±1 product over the packed signs reads each row's
+ * bits once for all tokens of the tile and multiplies each finished row by ŝ_out. Up to one tile per
+ * thread runs at a time, each over all rows, so that each thread builds lookup tables that serve every row;
+ * only when there are fewer tiles than threads are a tile's rows split between them (and its prologue runs
+ * first, in the calling thread).
  */
 public final class BinaryMosLinear implements Linear {
     /** Tokens per pass over the weights: the LUT kernel's token-lane tile. */
@@ -28,10 +31,18 @@ public final class BinaryMosLinear implements Linear {
 
     private static final class Scratch {
         float[] rows = new float[0];
+        Tile[] tiles = new Tile[0];
+    }
+
+    /** One tile's prologue results. */
+    private static final class Tile {
         float[] gates = new float[0];
         float[] xs = new float[0];
         float[] sHatOut = new float[0];
+        /** The kernel's buffer, kept for reuse. */
         float[] prepared = new float[0];
+        /** What the product reads: prepared, or xs itself. */
+        float[] view;
     }
 
     /** Work (weights × tokens) below which a thread hand-off costs more than it saves. */
@@ -151,31 +162,66 @@ public final class BinaryMosLinear implements Linear {
         }
         SignKernel k = kernel.implementation;
         MemorySegment bits = layout(k);
-        int experts = scales.experts();
         Scratch scratch = SCRATCH.get();
         float[] rows = scratch.rows = scales.rows(scratch.rows);
-        float[] gates = scratch.gates = Buffers.grown(scratch.gates, TOKEN_TILE * experts);
-        for (int first = 0; first < tokens; first += TOKEN_TILE) {
-            int n = Math.min(TOKEN_TILE, tokens - first);
-            float[] xs = scratch.xs = Buffers.grown(scratch.xs, n * paddedIn);
-            float[] sHatOut = scratch.sHatOut = Buffers.grown(scratch.sHatOut, n * out);
-            scales.gates(x, first * in, n, gates);
-            for (int t = 0; t < n; t++) {
-                scales.scaleInput(x, (first + t) * in, gates, t * experts, rows, xs, t * paddedIn);
-                // padding columns stay zero, so their signs never count (the buffer served other shapes before)
-                Arrays.fill(xs, t * paddedIn + in, (t + 1) * paddedIn, 0f);
-                scales.outScales(gates, t * experts, rows, sHatOut, t * out);
-            }
-            float[] prepared = k.prepare(xs, n, paddedIn, scratch.prepared);
-            if (prepared != xs) {
-                scratch.prepared = prepared;
-            }
-            int block = k.rowBlock();
-            int blocks = (out + block - 1) / block;
-            int grain = (int) Math.max(1, MIN_TASK_WEIGHTS / ((long) block * paddedIn * n));
-            int yOff = first * out;
-            parallel.forRange(blocks, grain, (from, to) ->
-                    k.multiply(signs, bits, prepared, n, sHatOut, y, yOff, from * block, Math.min(to * block, out)));
+        int threads = parallel.threads();
+        if (scratch.tiles.length < threads) {
+            scratch.tiles = Arrays.copyOf(scratch.tiles, threads);
         }
+        Tile[] tiles = scratch.tiles;
+        int block = k.rowBlock();
+        int blocks = (out + block - 1) / block;
+        for (int first = 0; first < tokens; first += threads * TOKEN_TILE) {
+            int count = Math.min(threads, (tokens - first + TOKEN_TILE - 1) / TOKEN_TILE);
+            // each tile's rows in as many parts as leave no thread idle, each part worth a hand-off
+            int parts = Math.min(blocks, (threads + count - 1) / count);
+            for (int i = 0; i < count; i++) {
+                if (tiles[i] == null) {
+                    tiles[i] = new Tile();
+                }
+                // a tile in parts needs its prologue before either part; a whole tile's task makes its own
+                if (parts > 1) {
+                    int from = first + i * TOKEN_TILE;
+                    prologue(x, from, Math.min(TOKEN_TILE, tokens - from), rows, tiles[i], k);
+                }
+            }
+            long partWork = (long) blocks / parts * block * paddedIn * Math.min(TOKEN_TILE, tokens - first);
+            int grain = (int) Math.max(1, MIN_TASK_WEIGHTS / Math.max(1, partWork));
+            int group = first;
+            parallel.forRange(count * parts, grain, (from, to) -> {
+                for (int task = from; task < to; task++) {
+                    int i = task / parts;
+                    int part = task % parts;
+                    int tileFirst = group + i * TOKEN_TILE;
+                    int n = Math.min(TOKEN_TILE, tokens - tileFirst);
+                    Tile tile = tiles[i];
+                    if (parts == 1) {
+                        prologue(x, tileFirst, n, rows, tile, k);
+                    }
+                    k.multiply(signs, bits, tile.view, n, tile.sHatOut, y, tileFirst * out,
+                            (int) ((long) blocks * part / parts) * block, Math.min((int) ((long) blocks * (part + 1) / parts) * block, out));
+                }
+            });
+        }
+    }
+
+    /** g, xs, ŝ_out and the kernel's data for the n tokens from first into tile. */
+    private void prologue(float[] x, int first, int n, float[] rows, Tile tile, SignKernel k) {
+        int experts = scales.experts();
+        float[] gates = tile.gates = Buffers.grown(tile.gates, n * experts);
+        float[] xs = tile.xs = Buffers.grown(tile.xs, n * paddedIn);
+        float[] sHatOut = tile.sHatOut = Buffers.grown(tile.sHatOut, n * out);
+        scales.gates(x, first * in, n, gates);
+        for (int t = 0; t < n; t++) {
+            scales.scaleInput(x, (first + t) * in, gates, t * experts, rows, xs, t * paddedIn);
+            // padding columns stay zero, so their signs never count (the buffer served other shapes before)
+            Arrays.fill(xs, t * paddedIn + in, (t + 1) * paddedIn, 0f);
+            scales.outScales(gates, t * experts, rows, sHatOut, t * out);
+        }
+        float[] prepared = k.prepare(xs, n, paddedIn, tile.prepared);
+        if (prepared != xs) {
+            tile.prepared = prepared;
+        }
+        tile.view = prepared;
     }
 }

@@ -46,7 +46,7 @@ final class LutKernel implements SignKernel {
     /** Transposed half-words of one 16-row vector for a span. */
     static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
     /** Bytes of the transposed bits of one block of 32 rows and one span. */
-    private static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
+    static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
 
     /** PATTERN[b][e] = −1 where bit b of e is set, else +1. */
     private static final FloatVector[] PATTERN = new FloatVector[4];

@@ -12,9 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The LUT product for a tile of many tokens, with tokens in the vector lanes instead of rows. One table
  * per byte of signs (8 inputs, 256 entries of {@value #TOKENS} tokens = 32 KB), so one index serves 8
  * weights of 32 tokens with two loads and two adds, where a decode lookup (a shift, a permute, an add)
- * serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes (512 KB, within
- * L2) by each thread for its own rows, whose bits for the panel it first copies into one stream ({@link
- * #gather}), and partial sums wait in a per-thread buffer between panels. The
+ * serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes (256 KB, a quarter
+ * of L2) by each thread for its own rows, whose bits it first copies into one stream, a span at a time
+ * ({@link #gather}), and partial sums wait in a per-thread buffer between panels. The
  * tables live in 64-byte aligned native memory: in a float[] every entry straddles cache lines, and the
  * lookups measured 1.4× slower.
  * <p>
@@ -27,13 +27,15 @@ final class LutTokenLanes {
     private static final int VECTOR = 16;
     /** Tokens per tile: two vectors per table entry. */
     static final int TOKENS = 2 * VECTOR;
-    /** Tables per panel: 4 half-words of the transposed bits, a quarter of a span. */
-    private static final int PANEL_GROUPS = 16;
+    /**
+     * Tables per panel: 2 half-words of the transposed bits, an eighth of a span. 256 KB leave L2 room for
+     * the partial sums of the rows (128 bytes each, 512 KB for 4096 rows); panels of 16 tables measured
+     * 1.10 to 1.20× slower once a thread swept all rows (bench/ab, 7B shapes, 64 tokens), of 4 up to 1.10×.
+     */
+    private static final int PANEL_GROUPS = 8;
     private static final int PANEL_HALVES = PANEL_GROUPS / 4;
-    /** Bytes of one transposed vector's half-words in a panel. */
-    private static final int PANEL_VECTOR_BYTES = PANEL_HALVES * LutKernel.LANES * Integer.BYTES;
     private static final int ENTRY_BYTES = TOKENS * Float.BYTES;
-    private static final long TABLE_BYTES = 256L * ENTRY_BYTES;
+    static final long TABLE_BYTES = 256L * ENTRY_BYTES;
     /** Floats of one group's 16 nibble sums. */
     private static final int NIBBLES = 16 * TOKENS;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -76,7 +78,7 @@ final class LutTokenLanes {
         int blocks = (rowTo - rowFrom + LutKernel.BLOCK - 1) / LutKernel.BLOCK;
         Scratch scratch = SCRATCH.get();
         MemorySegment tables = scratch.tables;
-        long bitsBytes = 2L * blocks * PANEL_VECTOR_BYTES;
+        long bitsBytes = blocks * LutKernel.BLOCK_SPAN_BYTES;
         if (scratch.bits.byteSize() < bitsBytes) {
             scratch.bits = NativeMemory.allocate(bitsBytes);
         }
@@ -87,15 +89,19 @@ final class LutTokenLanes {
             for (int g = 0; g < 4 * n; g++) {
                 byteTable(columns, (4 * h0 + g) * 8 * TOKENS, scratch.nibbles, tables, g * TABLE_BYTES);
             }
-            gather(layout, rowFrom / LutKernel.BLOCK, blocks, spans, h0, n, bits);
+            int inSpan = h0 % (2 * LutKernel.SPAN);
+            if (inSpan == 0) {
+                gather(layout, rowFrom / LutKernel.BLOCK, blocks, spans, h0 / (2 * LutKernel.SPAN), bits);
+            }
+            long panel = (long) inSpan * LutKernel.LANES * Integer.BYTES;
             boolean first = h0 == 0;
             int r = rowFrom;
             // four rows from r lie in one transposed vector
             for (; r + 4 <= rowTo; r += 4) {
-                lookup4(tables, bits, bitsOffset(r - rowFrom), n, sums, (r - rowFrom) * TOKENS, first);
+                lookup4(tables, bits, bitsOffset(r - rowFrom) + panel, n, sums, (r - rowFrom) * TOKENS, first);
             }
             for (; r < rowTo; r++) {
-                lookup1(tables, bits, bitsOffset(r - rowFrom), n, sums, (r - rowFrom) * TOKENS, first);
+                lookup1(tables, bits, bitsOffset(r - rowFrom) + panel, n, sums, (r - rowFrom) * TOKENS, first);
             }
         }
         // by blocks of 16 rows, for the same reason as in columns: y and ŝ_out hold tokens out floats apart
@@ -110,27 +116,25 @@ final class LutTokenLanes {
     }
 
     /**
-     * Copies the panel's n half-words (from h0, within one span) of blocks [block, block + blocks) out of
-     * the transposed bits into dst: (block i, vector v) at (2i + v) · {@value #PANEL_VECTOR_BYTES}. The
-     * lookups then read one stream: in the layout, the panel's bits of consecutive blocks lie a span row
-     * apart (16 KB for 4096 columns, a new page each), which the prefetchers do not follow, and the
-     * lookups measured about 1.3× slower there than on the copy.
+     * Copies span j of blocks [block, block + blocks) out of the transposed bits into dst, block i at i ·
+     * {@link LutKernel#BLOCK_SPAN_BYTES}, once per span (eight panels). The lookups then read one stream: in
+     * the layout, consecutive blocks' bits for a span lie a span row apart (16 KB for 4096 columns, a new
+     * page each), which the prefetchers do not follow, and the lookups measured about 1.3× slower there
+     * than on the copy. Whole spans, 2 KB a block: copying each panel's 256-byte pieces instead measured
+     * 1.08 to 1.12× slower (bench/ab, 7B shapes, 32 tokens).
      */
-    private static void gather(MemorySegment layout, int block, int blocks, int spans, int h0, int n, MemorySegment dst) {
-        int span = h0 / (2 * LutKernel.SPAN);
-        long h = (long) (h0 % (2 * LutKernel.SPAN)) * LutKernel.LANES * Integer.BYTES;
-        long bytes = (long) n * LutKernel.LANES * Integer.BYTES;
+    private static void gather(MemorySegment layout, int block, int blocks, int spans, int j, MemorySegment dst) {
         for (int i = 0; i < blocks; i++) {
-            long from = LutKernel.spanOffset(block + i, span, spans) + h;
-            MemorySegment.copy(layout, from, dst, 2L * i * PANEL_VECTOR_BYTES, bytes);
-            MemorySegment.copy(layout, from + LutKernel.BITS_PER_VECTOR * Integer.BYTES, dst, (2L * i + 1) * PANEL_VECTOR_BYTES, bytes);
+            MemorySegment.copy(layout, LutKernel.spanOffset(block + i, j, spans), dst, i * LutKernel.BLOCK_SPAN_BYTES,
+                    LutKernel.BLOCK_SPAN_BYTES);
         }
     }
 
-    /** Byte offset in the gathered bits of row rowFrom + r (see {@link #gather}). */
-    private static long bitsOffset(int r) {
+    /** Byte offset in the gathered bits of row rowFrom + r (see {@link #gather}), at the span's first half-word. */
+    static long bitsOffset(int r) {
         int lane = r % LutKernel.BLOCK;
-        return (2L * (r / LutKernel.BLOCK) + lane / LutKernel.LANES) * PANEL_VECTOR_BYTES + (lane % LutKernel.LANES) * Integer.BYTES;
+        return (r / LutKernel.BLOCK) * LutKernel.BLOCK_SPAN_BYTES + (long) (lane / LutKernel.LANES) * LutKernel.BITS_PER_VECTOR * Integer.BYTES
+                + (lane % LutKernel.LANES) * Integer.BYTES;
     }
 
     /**
@@ -169,8 +173,8 @@ final class LutTokenLanes {
         }
     }
 
-    /** Four rows (consecutive lanes of one transposed vector) over n half-words of the panel. */
-    private static void lookup4(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
+    /** Four rows (consecutive lanes of one transposed vector) over n half-words of the panel; timed alone by bench/lookup. */
+    static void lookup4(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
         FloatVector a0 = sum(sums, s, first);
         FloatVector b0 = sum(sums, s + VECTOR, first);
         FloatVector a1 = sum(sums, s + TOKENS, first);

@@ -160,7 +160,8 @@ class BinaryMosLinearTest {
 
     /** A token's result does not depend on the tile it is batched in: the same token alone gives the same floats. */
     @ParameterizedTest(name = "{0}x{1} tokens={2}")
-    @CsvSource({"37,100,3", "37,100,21", "1000,4095,17", "1000,4095,45", "4096,4096,32", "2100,300,32"})
+    // 70 tokens: two threads take a whole tile each, then split the third tile's rows
+    @CsvSource({"37,100,3", "37,100,21", "1000,4095,17", "1000,4095,45", "4096,4096,32", "2100,300,32", "2100,300,70"})
     void batchedTokensEqualTheSameTokenAlone(int out, int in, int tokens) {
         Layer layer = Layer.random(out, in, 4, 7L * out + in);
         float[] x = input(in, tokens, tokens);

@@ -107,6 +107,29 @@ class TensorTypesTest {
         }
     }
 
+    /**
+     * copyTo widens whole vectors at a time: every half as getFloat gives it, signed zeros, subnormals and
+     * infinities bit for bit (NaNs as NaN: whether a signalling NaN comes back quiet depends on the CPU).
+     */
+    @Test
+    void f16CopyToIsGetFloatForEveryBitPattern() {
+        MemorySegment segment = Arena.ofAuto().allocate(65536 * 2);
+        for (int bits = 0; bits < 65536; bits++) {
+            segment.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), bits * 2L, (short) bits);
+        }
+        FloatTensor t = Tensors.view(GgmlType.F16, segment, 65536);
+        float[] all = new float[65536 + 3];
+        t.copyTo(0, all, 3, 65536);
+        for (int bits = 0; bits < 65536; bits++) {
+            float expected = Float.float16ToFloat((short) bits);
+            if (Float.isNaN(expected)) {
+                assertTrue(Float.isNaN(all[3 + bits]), "bits " + Integer.toHexString(bits));
+            } else {
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(all[3 + bits]), "bits " + Integer.toHexString(bits));
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
     void vectorConversionKeepsInfinitiesAndNaN(GgmlType type) {
