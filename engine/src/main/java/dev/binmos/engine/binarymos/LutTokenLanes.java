@@ -29,8 +29,8 @@ final class LutTokenLanes {
     static final int TOKENS = 2 * VECTOR;
     /**
      * Tables per panel: 2 half-words of the transposed bits, an eighth of a span. 256 KB leave L2 room for
-     * the partial sums of the rows (128 bytes each, 512 KB for 4096 rows); panels of 16 tables measured
-     * 1.10 to 1.20× slower once a thread swept all rows (bench/ab, 7B shapes, 64 tokens), of 4 up to 1.10×.
+     * the partial sums of the rows (128 bytes each, 512 KB for 4096 rows); once a thread swept all rows,
+     * panels of 16 tables measured 1.05 to 1.11× slower, of 4 tables 1.02 to 1.10× (bench/ab, 7B shapes).
      */
     private static final int PANEL_GROUPS = 8;
     private static final int PANEL_HALVES = PANEL_GROUPS / 4;
