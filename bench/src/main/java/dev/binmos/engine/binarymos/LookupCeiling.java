@@ -8,10 +8,11 @@ import java.util.SplittableRandom;
 /**
  * Times {@link LutTokenLanes#lookup4}, the prefill kernel's inner loop, alone: 16 byte tables (512 KB, the
  * shape bench/native/lookup.c has fixed) and the gathered bits of {@code rows} rows, swept four rows at a
- * time as {@link LutTokenLanes#multiply} sweeps them, on one thread. Next to bench/native/lookup.c (the same loop in C) it shows how far the JIT's loop is from
- * what the machine allows. In the engine's package, from the bench module, to reach the package-private loop.
+ * time as {@link LutTokenLanes#multiply} sweeps them, on one thread. Next to bench/native/lookup.c (the same
+ * loop in C) it shows how far the JIT's loop is from what the machine allows. In the engine's package, from
+ * the bench module, to reach the package-private loop.
  * <p>
- * Usage: {@code bench/lookup [rows] [reps]}
+ * Usage: {@code bench/lookup [rows] [reps]} (the script checks them: rows ≥ 4, reps ≥ 5).
  */
 public final class LookupCeiling {
     private static final int TABLES = 16;
