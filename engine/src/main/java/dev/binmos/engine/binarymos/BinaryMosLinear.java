@@ -166,7 +166,11 @@ public final class BinaryMosLinear implements Linear {
         float[] rows = scratch.rows = scales.rows(scratch.rows);
         int threads = parallel.threads();
         if (scratch.tiles.length < threads) {
-            scratch.tiles = Arrays.copyOf(scratch.tiles, threads);
+            Tile[] grown = Arrays.copyOf(scratch.tiles, threads);
+            for (int i = scratch.tiles.length; i < threads; i++) {
+                grown[i] = new Tile();
+            }
+            scratch.tiles = grown;
         }
         Tile[] tiles = scratch.tiles;
         int block = k.rowBlock();
@@ -175,15 +179,10 @@ public final class BinaryMosLinear implements Linear {
             int count = Math.min(threads, (tokens - first + TOKEN_TILE - 1) / TOKEN_TILE);
             // each tile's rows in as many parts as leave no thread idle, each part worth a hand-off
             int parts = Math.min(blocks, (threads + count - 1) / count);
-            for (int i = 0; i < count; i++) {
-                if (tiles[i] == null) {
-                    tiles[i] = new Tile();
-                }
-                // a tile in parts needs its prologue before either part; a whole tile's task makes its own
-                if (parts > 1) {
-                    int from = first + i * TOKEN_TILE;
-                    prologue(x, from, Math.min(TOKEN_TILE, tokens - from), rows, tiles[i], k);
-                }
+            // a tile in parts needs its prologue before either part; a whole tile's task makes its own
+            for (int i = 0; parts > 1 && i < count; i++) {
+                int from = first + i * TOKEN_TILE;
+                prologue(x, from, Math.min(TOKEN_TILE, tokens - from), rows, tiles[i], k);
             }
             long partWork = (long) blocks / parts * block * paddedIn * Math.min(TOKEN_TILE, tokens - first);
             int grain = (int) Math.max(1, MIN_TASK_WEIGHTS / Math.max(1, partWork));
