@@ -15,7 +15,9 @@ import java.util.SplittableRandom;
  * its own class loader from its engine jar; every output is checked against the first build's, float
  * for float.
  * <p>
- * Usage: {@code bench/ab OUT IN TOKENS THREADS ENGINE.jar ENGINE.jar...}
+ * Usage: {@code bench/ab OUT IN TOKENS THREADS ENGINE.jar[:KERNEL] ENGINE.jar[:KERNEL]...}, a kernel being a
+ * {@code BinaryMosLinear.Kernel} name (LUT unless given), e.g. {@code a.jar:MASKED b.jar} to time one
+ * build's masked kernel against another's LUT (their outputs then differ by rounding).
  */
 public final class KernelAB {
     private static final int EXPERTS = 4;
@@ -26,7 +28,7 @@ public final class KernelAB {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 6) {
-            System.err.println("usage: bench/ab OUT IN TOKENS THREADS ENGINE.jar ENGINE.jar...");
+            System.err.println("usage: bench/ab OUT IN TOKENS THREADS ENGINE.jar[:KERNEL] ENGINE.jar[:KERNEL]...");
             System.exit(2);
         }
         int out = Integer.parseInt(args[0]);
@@ -90,16 +92,19 @@ public final class KernelAB {
         final Method apply;
         final float[] y;
 
-        Build(String jar, float[] w, float[] router, float[] sIn, float[] sOut, int out, int in, int threads, float[] y) throws Exception {
+        Build(String build, float[] w, float[] router, float[] sIn, float[] sOut, int out, int in, int threads, float[] y) throws Exception {
+            int colon = build.lastIndexOf(':');
+            String jar = colon < 0 ? build : build.substring(0, colon);
+            String kernel = colon < 0 ? "LUT" : build.substring(colon + 1);
             ClassLoader loader = new URLClassLoader(new URL[] {new File(jar).toURI().toURL()}, ClassLoader.getPlatformClassLoader());
             Class<?> signsClass = loader.loadClass("dev.binmos.engine.binarymos.PackedSigns");
             Class<?> linearClass = loader.loadClass("dev.binmos.engine.binarymos.BinaryMosLinear");
             Class<?> kernelClass = loader.loadClass("dev.binmos.engine.binarymos.BinaryMosLinear$Kernel");
             Class<?> parallelClass = loader.loadClass("dev.binmos.engine.util.Parallel");
             Object signs = signsClass.getMethod("pack", float[].class, int.class, int.class).invoke(null, w, out, in);
-            Object lut = kernelClass.getMethod("valueOf", String.class).invoke(null, "LUT");
+            Object kind = kernelClass.getMethod("valueOf", String.class).invoke(null, kernel);
             Constructor<?> constructor = linearClass.getConstructor(signsClass, float[].class, float[].class, float[].class, int.class, kernelClass);
-            this.linear = constructor.newInstance(signs, router, sIn, sOut, EXPERTS, lut);
+            this.linear = constructor.newInstance(signs, router, sIn, sOut, EXPERTS, kind);
             this.parallel = parallelClass.getConstructor(int.class).newInstance(threads);
             this.apply = linearClass.getMethod("apply", float[].class, float[].class, int.class, parallelClass);
             this.y = y;

@@ -6,9 +6,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
 /**
- * Times {@link LutTokenLanes#lookup4}, the prefill kernel's inner loop, alone: 16 byte tables (512 KB, the
- * shape bench/native/lookup.c has fixed) and the gathered bits of {@code rows} rows, swept four rows at a
- * time as {@link LutTokenLanes#multiply} sweeps them, on one thread. Next to bench/native/lookup.c (the same
+ * Times {@link LutTokenLanes#lookup}, the prefill kernel's inner loop, alone: 16 byte tables (512 KB, the
+ * shape bench/native/lookup.c has fixed) and the gathered bits of {@code rows} rows, swept as
+ * {@link LutTokenLanes#multiply} sweeps them, on one thread. Next to bench/native/lookup.c (the same
  * loop in C) it shows how far the JIT's loop is from what the machine allows. In the engine's package, from
  * the bench module, to reach the package-private loop.
  * <p>
@@ -34,13 +34,13 @@ public final class LookupCeiling {
         for (long i = 0; i < bits.byteSize() / Integer.BYTES; i++) {
             bits.setAtIndex(ValueLayout.JAVA_INT, i, random.nextInt());
         }
-        int swept = rows / 4 * 4;
+        int swept = rows / LutTokenLanes.LOOKUP_ROWS * LutTokenLanes.LOOKUP_ROWS;
         float[] sums = new float[swept * LutTokenLanes.TOKENS];
         double best = Double.MAX_VALUE;
         for (int rep = 0; rep < reps; rep++) {
             long start = System.nanoTime();
-            for (int r = 0; r < swept; r += 4) {
-                LutTokenLanes.lookup4(tables, bits, LutTokenLanes.bitsOffset(r), HALVES, sums, r * LutTokenLanes.TOKENS,
+            for (int r = 0; r < swept; r += LutTokenLanes.LOOKUP_ROWS) {
+                LutTokenLanes.lookup(tables, bits, LutTokenLanes.bitsOffset(r), HALVES, sums, r * LutTokenLanes.TOKENS,
                         false);
             }
             double seconds = (System.nanoTime() - start) * 1e-9;
@@ -54,7 +54,7 @@ public final class LookupCeiling {
         for (float s : sums) {
             check += s;
         }
-        System.out.printf("Java lookup4, %d rows x %d tables of 256 entries: best %.2f ns per entry, %.1f G multiply-adds/s (check %g)%n",
+        System.out.printf("Java lookup, %d rows x %d tables of 256 entries: best %.2f ns per entry, %.1f G multiply-adds/s (check %g)%n",
                 swept, TABLES, best * 1e9 / entries, entries * 256 / best / 1e9, check);
     }
 }

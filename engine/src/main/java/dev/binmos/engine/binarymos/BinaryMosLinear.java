@@ -50,9 +50,9 @@ public final class BinaryMosLinear implements Linear {
 
     /** Inner loop of the ±1 product. */
     public enum Kernel {
-        /** Table lookup (T-MAC style) on 512-bit vectors: the fast path on AVX-512. */
+        /** Table lookup (T-MAC style) on 512- or 256-bit vectors: the fast path on AVX-512 and AVX2. */
         LUT(LutKernel.INSTANCE),
-        /** Sign bits as vector masks: any vector width; half the speed of LUT on AVX-512. */
+        /** Sign bits as vector masks: any vector width (the path for 128-bit vectors); half the speed of LUT on AVX-512. */
         MASKED(MaskedKernel.INSTANCE);
 
         private final SignKernel implementation;
@@ -61,7 +61,7 @@ public final class BinaryMosLinear implements Linear {
             this.implementation = implementation;
         }
 
-        /** LUT where this machine has native 512-bit vectors, else MASKED. */
+        /** LUT where this machine has native vectors of 256 bits or more, else MASKED. */
         public static Kernel preferred() {
             return LutKernel.supported() ? LUT : MASKED;
         }

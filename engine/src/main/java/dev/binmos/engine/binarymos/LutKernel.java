@@ -8,32 +8,36 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Table lookup in the T-MAC style, for 512-bit vectors. Once per token, every group of 4 inputs gets a
+ * Table lookup in the T-MAC style, for 512- or 256-bit vectors. Once per token, every group of 4 inputs gets a
  * table of its 16 signed sums (entry e = Σ_b ±xs[4g + b], minus where bit b of e is set), so a nibble of
  * sign bits selects its partial sum directly. Tables stay fp32: int8 tables (T-MAC's choice) miss the
  * 1e-4 accuracy bound by 50× or more (int16 only with a scale per 64 columns), and a float table is
- * exactly one 16-lane register for {@code vpermd}.
+ * exactly one 16-lane register for {@code vpermd} (on AVX2 two 8-lane registers, two {@code vpermd} and a
+ * blend on the nibble's top bit: the same floats either way).
  * <p>
- * The lookup runs 16 rows at once (lane r = row r), so the row-major bits are transposed, once per
- * linear ({@link #layout}): per span of 8 words, 16 rows × 8 words become 16 vectors of one 32-bit
- * half-word for 16 rows, and each vector then serves 8 lookups (its 8 nibbles: shift, table permute,
- * add = 64 weights per 16 lanes). Blocks of 32 rows share every table load, and each span's bits serve
- * all tokens of the tile. Rows are swept panel by panel, a panel being as many words as keep all tokens'
- * tables within 256 KB (half an L2): for one token that is the whole row, so each block reads its rows
- * front to back. Partial sums wait in y between spans.
+ * The lookup runs 16 rows at once (lane r = row r; 8 rows per register on AVX2), so the row-major bits are
+ * transposed, once per linear ({@link #layout}): per span of 8 words, 16 rows × 8 words become 16 vectors of
+ * one 32-bit half-word for 16 rows, and each vector then serves 8 lookups (its 8 nibbles: shift, table
+ * permute, add = 64 weights per 16 lanes). Blocks of 32 rows share every table load, and each span's bits
+ * serve all tokens of the tile. Rows are swept panel by panel, a panel being as many words as keep all
+ * tokens' tables within 256 KB (half an L2): for one token that is the whole row, so each block reads its
+ * rows front to back. Partial sums wait in y between spans.
  */
 final class LutKernel implements SignKernel {
     static final LutKernel INSTANCE = new LutKernel();
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-    private static final VectorSpecies<Long> L = LongVector.SPECIES_512;
+    /** 512-bit vectors (one register per table), else 256-bit (two). */
+    static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    static final VectorSpecies<Float> F = WIDE ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    /** Lanes per register. */
+    private static final int V = F.length();
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Rows per vector and entries per table. */
     static final int LANES = 16;
     static final int BLOCK = 2 * LANES;
@@ -48,47 +52,26 @@ final class LutKernel implements SignKernel {
     /** Bytes of the transposed bits of one block of 32 rows and one span. */
     static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
 
-    /** PATTERN[b][e] = −1 where bit b of e is set, else +1. */
-    private static final FloatVector[] PATTERN = new FloatVector[4];
-    /** 8 × 8 transpose of 64-bit lanes in three rounds of two-vector selects. */
-    private static final LongVector ROUND1_LO = longs(0, 8, 1, 9, 2, 10, 3, 11);
-    private static final LongVector ROUND1_HI = longs(4, 12, 5, 13, 6, 14, 7, 15);
-    private static final LongVector ROUND2_LO = longs(0, 1, 8, 9, 2, 3, 10, 11);
-    private static final LongVector ROUND2_HI = longs(4, 5, 12, 13, 6, 7, 14, 15);
-    private static final LongVector ROUND3_LO = longs(0, 1, 2, 3, 8, 9, 10, 11);
-    private static final LongVector ROUND3_HI = longs(4, 5, 6, 7, 12, 13, 14, 15);
-    /** Low (even) and high (odd) 32-bit halves of two 8-row word vectors, as one 16-row vector each. */
-    private static final IntVector LOW_HALVES;
-    private static final IntVector HIGH_HALVES;
-
+    /** Lanes e of PATTERN[b · 16 / V + e / V] = −1 where bit b of e is set, else +1. */
+    private static final FloatVector[] PATTERN = new FloatVector[4 * LANES / V];
     static {
         for (int b = 0; b < 4; b++) {
             float[] signs = new float[LANES];
             for (int e = 0; e < LANES; e++) {
                 signs[e] = (e >>> b & 1) != 0 ? -1f : 1f;
             }
-            PATTERN[b] = FloatVector.fromArray(F, signs, 0);
+            for (int p = 0; p < LANES / V; p++) {
+                PATTERN[b * LANES / V + p] = FloatVector.fromArray(F, signs, p * V);
+            }
         }
-        int[] low = new int[LANES];
-        int[] high = new int[LANES];
-        for (int r = 0; r < LANES; r++) {
-            low[r] = 2 * r;
-            high[r] = 2 * r + 1;
-        }
-        LOW_HALVES = IntVector.fromArray(I, low, 0);
-        HIGH_HALVES = IntVector.fromArray(I, high, 0);
     }
 
     private LutKernel() {
     }
 
-    private static LongVector longs(long... values) {
-        return LongVector.fromArray(L, values, 0);
-    }
-
-    /** Whether this machine runs 512-bit vectors natively (otherwise the kernel would be emulated). */
+    /** Whether this machine runs 256-bit vectors or wider natively (otherwise the kernel would be emulated). */
     static boolean supported() {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
     }
 
     @Override
@@ -113,12 +96,15 @@ final class LutKernel implements SignKernel {
             return LutTokenLanes.columns(xs, tokens, paddedIn, reuse);
         }
         float[] tables = Buffers.grown(reuse, tokens * paddedIn * 4);
+        int pieces = LANES / V;
         for (int c = 0, dst = 0; c < tokens * paddedIn; c += 4, dst += LANES) {
-            FloatVector sums = PATTERN[0].mul(xs[c]);
-            sums = PATTERN[1].fma(FloatVector.broadcast(F, xs[c + 1]), sums);
-            sums = PATTERN[2].fma(FloatVector.broadcast(F, xs[c + 2]), sums);
-            sums = PATTERN[3].fma(FloatVector.broadcast(F, xs[c + 3]), sums);
-            sums.intoArray(tables, dst);
+            for (int p = 0; p < pieces; p++) {
+                FloatVector sums = PATTERN[p].mul(xs[c]);
+                sums = PATTERN[pieces + p].fma(FloatVector.broadcast(F, xs[c + 1]), sums);
+                sums = PATTERN[2 * pieces + p].fma(FloatVector.broadcast(F, xs[c + 2]), sums);
+                sums = PATTERN[3 * pieces + p].fma(FloatVector.broadcast(F, xs[c + 3]), sums);
+                sums.intoArray(tables, dst + p * V);
+            }
         }
         return tables;
     }
@@ -134,13 +120,12 @@ final class LutKernel implements SignKernel {
         int spans = (wpr + SPAN - 1) / SPAN;
         int blocks = (signs.rows() + BLOCK - 1) / BLOCK;
         MemorySegment layout = NativeMemory.allocate(BLOCK_SPAN_BYTES * blocks * spans);
-        long[] words = new long[2 * SPAN * SPAN];
         int[] bits = new int[2 * BITS_PER_VECTOR];
         for (int b = 0; b < blocks; b++) {
             for (int j = 0; j < spans; j++) {
                 int spanWords = Math.min(SPAN, wpr - j * SPAN);
-                transpose(signs, b * BLOCK, j * SPAN, spanWords, words, bits, 0);
-                transpose(signs, b * BLOCK + LANES, j * SPAN, spanWords, words, bits, BITS_PER_VECTOR);
+                transpose(signs, b * BLOCK, j * SPAN, spanWords, bits, 0);
+                transpose(signs, b * BLOCK + LANES, j * SPAN, spanWords, bits, BITS_PER_VECTOR);
                 MemorySegment.copy(bits, 0, layout, ValueLayout.JAVA_INT, spanOffset(b, j, spans), bits.length);
             }
         }
@@ -186,6 +171,16 @@ final class LutKernel implements SignKernel {
      */
     private static void span(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
                              boolean first, boolean last, float[] sHatOut, int so) {
+        if (WIDE) {
+            span16(tables, table, layout, bits, halves, y, yo, rows, first, last, sHatOut, so);
+        } else {
+            span8(tables, table, layout, bits, halves, y, yo, rows, first, last, sHatOut, so);
+        }
+    }
+
+    /** {@link #span} with 16 rows per register. */
+    private static void span16(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
+                               boolean first, boolean last, float[] sHatOut, int so) {
         VectorMask<Float> m0 = F.indexInRange(0, rows);
         VectorMask<Float> m1 = F.indexInRange(LANES, rows);
         FloatVector a0 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo, m0);
@@ -214,63 +209,71 @@ final class LutKernel implements SignKernel {
     }
 
     /**
+     * {@link #span} with 8 rows per register: each 16-entry table in two, picked by the nibble's top bit.
+     * A block's two 16-row vectors in two calls, each small enough for C2 to inline every vector operation
+     * (in one method it gave up part way, and the rest ran 10× slower).
+     */
+    private static void span8(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
+                              boolean first, boolean last, float[] sHatOut, int so) {
+        rows16(tables, table, layout, bits, halves, y, yo, rows, first, last, sHatOut, so);
+        if (rows > LANES) {
+            rows16(tables, table, layout, bits + (long) BITS_PER_VECTOR * Integer.BYTES, halves, y, yo + LANES, rows - LANES, first, last,
+                    sHatOut, so + LANES);
+        }
+    }
+
+    /** {@link #span8} for the 16 rows of one transposed vector (rows of them in the matrix). */
+    private static void rows16(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
+                               boolean first, boolean last, float[] sHatOut, int so) {
+        VectorMask<Float> m0 = F.indexInRange(0, rows);
+        VectorMask<Float> m1 = F.indexInRange(V, rows);
+        FloatVector a0 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo, m0);
+        FloatVector a1 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo + V, m1);
+        for (int h = 0; h < halves; h++, table += TABLE_PER_WORD / 2) {
+            long at = bits + (long) h * LANES * Integer.BYTES;
+            IntVector w0 = IntVector.fromMemorySegment(I, layout, at, ByteOrder.nativeOrder());
+            IntVector w1 = IntVector.fromMemorySegment(I, layout, at + V * Integer.BYTES, ByteOrder.nativeOrder());
+            for (int q = 0; q < 8; q += 2) {
+                IntVector lo0 = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
+                IntVector lo1 = FloatVector.fromArray(F, tables, table + q * LANES + V).reinterpretAsInts();
+                IntVector hi0 = FloatVector.fromArray(F, tables, table + (q + 1) * LANES).reinterpretAsInts();
+                IntVector hi1 = FloatVector.fromArray(F, tables, table + (q + 1) * LANES + V).reinterpretAsInts();
+                a0 = a0.add(pick(w0, 4 * q, lo0, lo1).add(pick(w0, 4 * q + 4, hi0, hi1)));
+                a1 = a1.add(pick(w1, 4 * q, lo0, lo1).add(pick(w1, 4 * q + 4, hi0, hi1)));
+            }
+        }
+        if (last) {
+            a0 = a0.mul(FloatVector.fromArray(F, sHatOut, so, m0));
+            a1 = a1.mul(FloatVector.fromArray(F, sHatOut, so + V, m1));
+        }
+        a0.intoArray(y, yo, m0);
+        a1.intoArray(y, yo + V, m1);
+    }
+
+    /** Entry (bits &gt;&gt;&gt; shift) mod 16 of the table in low (entries 0–7) and high (8–15). */
+    private static FloatVector pick(IntVector bits, int shift, IntVector low, IntVector high) {
+        IntVector nibble = bits.lanewise(VectorOperators.LSHR, shift);
+        // the select wraps indices mod 8; bit 3, moved to the sign, picks the half
+        VectorMask<Integer> upper = nibble.lanewise(VectorOperators.LSHL, 28).compare(VectorOperators.LT, 0);
+        return nibble.selectFrom(low).blend(nibble.selectFrom(high), upper).reinterpretAsFloats();
+    }
+
+    /**
      * bits[off + h · 16 + r] = half-word h (low half of word j0 + h / 2 for even h, high half for odd) of
      * row o + r. Rows past the matrix repeat its last row (their results are masked off); words past the
      * row read as zero.
      */
-    private static void transpose(PackedSigns signs, int o, int j0, int spanWords, long[] words, int[] bits, int off) {
-        VectorMask<Long> wordMask = L.indexInRange(0, spanWords);
-        transpose8(signs, o, j0, wordMask, words, 0);
-        transpose8(signs, o + SPAN, j0, wordMask, words, SPAN * SPAN);
-        for (int j = 0; j < SPAN; j++) {
-            IntVector rows0to7 = LongVector.fromArray(L, words, j * SPAN).reinterpretAsInts();
-            IntVector rows8to15 = LongVector.fromArray(L, words, SPAN * SPAN + j * SPAN).reinterpretAsInts();
-            LOW_HALVES.selectFrom(rows0to7, rows8to15).intoArray(bits, off + 2 * j * LANES);
-            HIGH_HALVES.selectFrom(rows0to7, rows8to15).intoArray(bits, off + (2 * j + 1) * LANES);
-        }
-    }
-
-    /** words[off + j · 8 + r] = word j0 + j of row o + r, for 8 rows and 8 words. */
-    private static void transpose8(PackedSigns signs, int o, int j0, VectorMask<Long> wordMask, long[] words, int off) {
+    private static void transpose(PackedSigns signs, int o, int j0, int spanWords, int[] bits, int off) {
         MemorySegment segment = signs.segment();
         int lastRow = signs.rows() - 1;
         long rowBytes = (long) signs.wordsPerRow() * Long.BYTES;
-        long start = (long) j0 * Long.BYTES;
-        LongVector r0 = load(segment, start + Math.min(o, lastRow) * rowBytes, wordMask);
-        LongVector r1 = load(segment, start + Math.min(o + 1, lastRow) * rowBytes, wordMask);
-        LongVector r2 = load(segment, start + Math.min(o + 2, lastRow) * rowBytes, wordMask);
-        LongVector r3 = load(segment, start + Math.min(o + 3, lastRow) * rowBytes, wordMask);
-        LongVector r4 = load(segment, start + Math.min(o + 4, lastRow) * rowBytes, wordMask);
-        LongVector r5 = load(segment, start + Math.min(o + 5, lastRow) * rowBytes, wordMask);
-        LongVector r6 = load(segment, start + Math.min(o + 6, lastRow) * rowBytes, wordMask);
-        LongVector r7 = load(segment, start + Math.min(o + 7, lastRow) * rowBytes, wordMask);
-        LongVector a01 = ROUND1_LO.selectFrom(r0, r1);
-        LongVector b01 = ROUND1_HI.selectFrom(r0, r1);
-        LongVector a23 = ROUND1_LO.selectFrom(r2, r3);
-        LongVector b23 = ROUND1_HI.selectFrom(r2, r3);
-        LongVector a45 = ROUND1_LO.selectFrom(r4, r5);
-        LongVector b45 = ROUND1_HI.selectFrom(r4, r5);
-        LongVector a67 = ROUND1_LO.selectFrom(r6, r7);
-        LongVector b67 = ROUND1_HI.selectFrom(r6, r7);
-        LongVector c0 = ROUND2_LO.selectFrom(a01, a23);
-        LongVector c1 = ROUND2_HI.selectFrom(a01, a23);
-        LongVector c2 = ROUND2_LO.selectFrom(b01, b23);
-        LongVector c3 = ROUND2_HI.selectFrom(b01, b23);
-        LongVector d0 = ROUND2_LO.selectFrom(a45, a67);
-        LongVector d1 = ROUND2_HI.selectFrom(a45, a67);
-        LongVector d2 = ROUND2_LO.selectFrom(b45, b67);
-        LongVector d3 = ROUND2_HI.selectFrom(b45, b67);
-        ROUND3_LO.selectFrom(c0, d0).intoArray(words, off);
-        ROUND3_HI.selectFrom(c0, d0).intoArray(words, off + SPAN);
-        ROUND3_LO.selectFrom(c1, d1).intoArray(words, off + 2 * SPAN);
-        ROUND3_HI.selectFrom(c1, d1).intoArray(words, off + 3 * SPAN);
-        ROUND3_LO.selectFrom(c2, d2).intoArray(words, off + 4 * SPAN);
-        ROUND3_HI.selectFrom(c2, d2).intoArray(words, off + 5 * SPAN);
-        ROUND3_LO.selectFrom(c3, d3).intoArray(words, off + 6 * SPAN);
-        ROUND3_HI.selectFrom(c3, d3).intoArray(words, off + 7 * SPAN);
-    }
-
-    private static LongVector load(MemorySegment segment, long offset, VectorMask<Long> wordMask) {
-        return LongVector.fromMemorySegment(L, segment, offset, ByteOrder.LITTLE_ENDIAN, wordMask);
+        for (int r = 0; r < LANES; r++) {
+            long row = Math.min(o + r, lastRow) * rowBytes + (long) j0 * Long.BYTES;
+            for (int j = 0; j < SPAN; j++) {
+                long word = j < spanWords ? segment.get(LE_LONG, row + (long) j * Long.BYTES) : 0L;
+                bits[off + 2 * j * LANES + r] = (int) word;
+                bits[off + (2 * j + 1) * LANES + r] = (int) (word >>> 32);
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The LUT product for a tile of many tokens, with tokens in the vector lanes instead of rows. One table
  * per byte of signs (8 inputs, 256 entries of {@value #TOKENS} tokens = 32 KB), so one index serves 8
- * weights of 32 tokens with two loads and two adds, where a decode lookup (a shift, a permute, an add)
+ * weights of 32 tokens with two loads and two adds (four of each on AVX2), where a decode lookup (a shift, a permute, an add)
  * serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes (256 KB, a quarter
  * of L2) by each thread for its own rows, whose bits it first copies into one stream, a span at a time
  * ({@link #gather}), and partial sums wait in a per-thread buffer between panels. The
@@ -23,10 +23,14 @@ import jdk.incubator.vector.VectorSpecies;
  * ((±x₀ ± x₁) ± x₂) ± x₃ in that order, and each row adds its byte sums in column order, from zero.
  */
 final class LutTokenLanes {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final int VECTOR = 16;
-    /** Tokens per tile: two vectors per table entry. */
-    static final int TOKENS = 2 * VECTOR;
+    private static final VectorSpecies<Float> F = LutKernel.F;
+    private static final int VECTOR = F.length();
+    /** Tokens per tile: two 512-bit vectors per table entry (four 256-bit). */
+    static final int TOKENS = 32;
+    /** Rows per {@link #lookup}: eight accumulators. */
+    /** Columns or rows per stripe where a tile is transposed (see {@link #columns}). */
+    private static final int STRIPE = 16;
+    static final int LOOKUP_ROWS = LutKernel.WIDE ? 4 : 2;
     /**
      * Tables per panel: 2 half-words of the transposed bits, an eighth of a span. 256 KB leave L2 room for
      * the partial sums of the rows (128 bytes each, 512 KB for 4096 rows); once a thread swept all rows,
@@ -55,11 +59,11 @@ final class LutTokenLanes {
     /** xs by column: {@value #TOKENS} lanes (tokens, zero past tokens) of column c at c · {@value #TOKENS}. */
     static float[] columns(float[] xs, int tokens, int paddedIn, float[] reuse) {
         float[] columns = Buffers.grown(reuse, paddedIn * TOKENS);
-        // by blocks of 16 columns: a token's row is paddedIn floats apart from the next, often a multiple
+        // by stripes of 16 columns: a token's row is paddedIn floats apart from the next, often a multiple
         // of 4 KB, so walking all tokens per column would evict each line before its next column is read
-        for (int c0 = 0; c0 < paddedIn; c0 += VECTOR) {
+        for (int c0 = 0; c0 < paddedIn; c0 += STRIPE) {
             for (int t = 0; t < TOKENS; t++) {
-                for (int c = c0; c < c0 + VECTOR; c++) {
+                for (int c = c0; c < c0 + STRIPE; c++) {
                     columns[c * TOKENS + t] = t < tokens ? xs[t * paddedIn + c] : 0f;
                 }
             }
@@ -96,17 +100,17 @@ final class LutTokenLanes {
             long panel = (long) inSpan * LutKernel.LANES * Integer.BYTES;
             boolean first = h0 == 0;
             int r = rowFrom;
-            // four rows from r lie in one transposed vector
-            for (; r + 4 <= rowTo; r += 4) {
-                lookup4(tables, bits, bitsOffset(r - rowFrom) + panel, n, sums, (r - rowFrom) * TOKENS, first);
+            // the rows of a lookup lie in one transposed vector
+            for (; r + LOOKUP_ROWS <= rowTo; r += LOOKUP_ROWS) {
+                lookup(tables, bits, bitsOffset(r - rowFrom) + panel, n, sums, (r - rowFrom) * TOKENS, first);
             }
             for (; r < rowTo; r++) {
                 lookup1(tables, bits, bitsOffset(r - rowFrom) + panel, n, sums, (r - rowFrom) * TOKENS, first);
             }
         }
-        // by blocks of 16 rows, for the same reason as in columns: y and ŝ_out hold tokens out floats apart
-        for (int r0 = rowFrom; r0 < rowTo; r0 += VECTOR) {
-            int r1 = Math.min(rowTo, r0 + VECTOR);
+        // by stripes of 16 rows, for the same reason as in columns: y and ŝ_out hold tokens out floats apart
+        for (int r0 = rowFrom; r0 < rowTo; r0 += STRIPE) {
+            int r1 = Math.min(rowTo, r0 + STRIPE);
             for (int t = 0; t < tokens; t++) {
                 for (int r = r0; r < r1; r++) {
                     y[yOff + t * out + r] = sums[(r - rowFrom) * TOKENS + t] * sHatOut[t * out + r];
@@ -145,13 +149,12 @@ final class LutTokenLanes {
         nibbleTable(columns, c, nibbles, 0);
         nibbleTable(columns, c + 4 * TOKENS, nibbles, NIBBLES);
         for (int hi = 0; hi < 16; hi++) {
-            FloatVector high0 = FloatVector.fromArray(F, nibbles, NIBBLES + hi * TOKENS);
-            FloatVector high1 = FloatVector.fromArray(F, nibbles, NIBBLES + hi * TOKENS + VECTOR);
             long entry = dst + hi * 16L * ENTRY_BYTES;
             for (int lo = 0; lo < 16; lo++, entry += ENTRY_BYTES) {
-                FloatVector.fromArray(F, nibbles, lo * TOKENS).add(high0).intoMemorySegment(tables, entry, ORDER);
-                FloatVector.fromArray(F, nibbles, lo * TOKENS + VECTOR).add(high1)
-                        .intoMemorySegment(tables, entry + VECTOR * Float.BYTES, ORDER);
+                for (int v = 0; v < TOKENS; v += VECTOR) {
+                    FloatVector.fromArray(F, nibbles, lo * TOKENS + v).add(FloatVector.fromArray(F, nibbles, NIBBLES + hi * TOKENS + v))
+                            .intoMemorySegment(tables, entry + v * Float.BYTES, ORDER);
+                }
             }
         }
     }
@@ -173,8 +176,20 @@ final class LutTokenLanes {
         }
     }
 
-    /** Four rows (consecutive lanes of one transposed vector) over n half-words of the panel; timed alone by bench/lookup. */
-    static void lookup4(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
+    /**
+     * {@value #LOOKUP_ROWS} rows (consecutive lanes of one transposed vector) over n half-words of the panel;
+     * timed alone by bench/lookup.
+     */
+    static void lookup(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
+        if (LutKernel.WIDE) {
+            lookup4(tables, layout, bits, n, sums, s, first);
+        } else {
+            lookup2(tables, layout, bits, n, sums, s, first);
+        }
+    }
+
+    /** Four rows, two 512-bit vectors each. */
+    private static void lookup4(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
         FloatVector a0 = sum(sums, s, first);
         FloatVector b0 = sum(sums, s + VECTOR, first);
         FloatVector a1 = sum(sums, s + TOKENS, first);
@@ -214,20 +229,57 @@ final class LutTokenLanes {
         b3.intoArray(sums, s + 3 * TOKENS + VECTOR);
     }
 
-    private static void lookup1(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
-        FloatVector a = sum(sums, s, first);
-        FloatVector b = sum(sums, s + VECTOR, first);
+    /** Two rows, four 256-bit vectors each. */
+    private static void lookup2(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
+        FloatVector a0 = sum(sums, s, first);
+        FloatVector a1 = sum(sums, s + VECTOR, first);
+        FloatVector a2 = sum(sums, s + 2 * VECTOR, first);
+        FloatVector a3 = sum(sums, s + 3 * VECTOR, first);
+        FloatVector b0 = sum(sums, s + TOKENS, first);
+        FloatVector b1 = sum(sums, s + TOKENS + VECTOR, first);
+        FloatVector b2 = sum(sums, s + TOKENS + 2 * VECTOR, first);
+        FloatVector b3 = sum(sums, s + TOKENS + 3 * VECTOR, first);
         long table = 0;
         for (int i = 0; i < n; i++, bits += LutKernel.LANES * Integer.BYTES) {
-            int w = layout.get(ValueLayout.JAVA_INT, bits);
+            int w0 = layout.get(ValueLayout.JAVA_INT, bits);
+            int w1 = layout.get(ValueLayout.JAVA_INT, bits + 4);
             for (int k = 0; k < 32; k += 8, table += TABLE_BYTES) {
-                long e = entry(table, w >>> k);
-                a = a.add(load(tables, e));
-                b = b.add(load(tables, e + VECTOR * Float.BYTES));
+                long e0 = entry(table, w0 >>> k);
+                long e1 = entry(table, w1 >>> k);
+                a0 = a0.add(load(tables, e0));
+                a1 = a1.add(load(tables, e0 + VECTOR * Float.BYTES));
+                a2 = a2.add(load(tables, e0 + 2 * VECTOR * Float.BYTES));
+                a3 = a3.add(load(tables, e0 + 3 * VECTOR * Float.BYTES));
+                b0 = b0.add(load(tables, e1));
+                b1 = b1.add(load(tables, e1 + VECTOR * Float.BYTES));
+                b2 = b2.add(load(tables, e1 + 2 * VECTOR * Float.BYTES));
+                b3 = b3.add(load(tables, e1 + 3 * VECTOR * Float.BYTES));
             }
         }
-        a.intoArray(sums, s);
-        b.intoArray(sums, s + VECTOR);
+        a0.intoArray(sums, s);
+        a1.intoArray(sums, s + VECTOR);
+        a2.intoArray(sums, s + 2 * VECTOR);
+        a3.intoArray(sums, s + 3 * VECTOR);
+        b0.intoArray(sums, s + TOKENS);
+        b1.intoArray(sums, s + TOKENS + VECTOR);
+        b2.intoArray(sums, s + TOKENS + 2 * VECTOR);
+        b3.intoArray(sums, s + TOKENS + 3 * VECTOR);
+    }
+
+    /** One row (the rows past the last whole lookup), a vector of tokens at a time. */
+    private static void lookup1(MemorySegment tables, MemorySegment layout, long bits, int n, float[] sums, int s, boolean first) {
+        for (int v = 0; v < TOKENS; v += VECTOR) {
+            FloatVector a = sum(sums, s + v, first);
+            long table = 0;
+            long at = bits;
+            for (int i = 0; i < n; i++, at += LutKernel.LANES * Integer.BYTES) {
+                int w = layout.get(ValueLayout.JAVA_INT, at);
+                for (int k = 0; k < 32; k += 8, table += TABLE_BYTES) {
+                    a = a.add(load(tables, entry(table, w >>> k) + v * Float.BYTES));
+                }
+            }
+            a.intoArray(sums, s + v);
+        }
     }
 
     /** A row's partial sums so far: zero before the first panel (so the first add is exact, as in decode). */
