@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Sign bits used directly as vector masks, for any vector width: Σ_c sign(o, c)·xs[c] = Σ xs − 2 · Σ_{bit c
  * set} xs[c], and the second sum is one masked add per vector of inputs. Half the speed of {@link LutKernel}
- * on AVX-512, but it needs neither 512-bit registers nor tables, so it serves machines with narrower vectors.
+ * on AVX-512, but it needs neither tables nor 256-bit registers, so it serves machines with 128-bit vectors.
  * Four rows share each input load; a token's pass over a block re-reads its bits from L1, not memory.
  */
 final class MaskedKernel implements SignKernel {
