@@ -37,7 +37,6 @@ final class LutKernel implements SignKernel {
     private static final VectorSpecies<Integer> I = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
     /** Lanes per register. */
     private static final int V = F.length();
-    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Rows per vector and entries per table. */
     static final int LANES = 16;
     static final int BLOCK = 2 * LANES;
@@ -51,6 +50,8 @@ final class LutKernel implements SignKernel {
     static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
     /** Bytes of the transposed bits of one block of 32 rows and one span. */
     static final long BLOCK_SPAN_BYTES = 2L * BITS_PER_VECTOR * Integer.BYTES;
+    /** Byte distance in the layout from the bits of a pair's first register to those of its second. */
+    private static final long SECOND_REGISTER = (WIDE ? BITS_PER_VECTOR : V) * (long) Integer.BYTES;
 
     /** Lanes e of PATTERN[b · 16 / V + e / V] = −1 where bit b of e is set, else +1. */
     private static final FloatVector[] PATTERN = new FloatVector[4 * LANES / V];
@@ -171,60 +172,18 @@ final class LutKernel implements SignKernel {
      */
     private static void span(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
                              boolean first, boolean last, float[] sHatOut, int so) {
-        if (WIDE) {
-            span16(tables, table, layout, bits, halves, y, yo, rows, first, last, sHatOut, so);
-        } else {
-            span8(tables, table, layout, bits, halves, y, yo, rows, first, last, sHatOut, so);
-        }
-    }
-
-    /** {@link #span} with 16 rows per register. */
-    private static void span16(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
-                               boolean first, boolean last, float[] sHatOut, int so) {
-        VectorMask<Float> m0 = F.indexInRange(0, rows);
-        VectorMask<Float> m1 = F.indexInRange(LANES, rows);
-        FloatVector a0 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo, m0);
-        FloatVector a1 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo + LANES, m1);
-        for (int h = 0; h < halves; h++, table += TABLE_PER_WORD / 2) {
-            IntVector w0 = IntVector.fromMemorySegment(I, layout, bits + (long) h * LANES * Integer.BYTES, ByteOrder.nativeOrder());
-            IntVector w1 = IntVector.fromMemorySegment(I, layout, bits + (long) (BITS_PER_VECTOR + h * LANES) * Integer.BYTES,
-                    ByteOrder.nativeOrder());
-            // nibbles in pairs: a byte's two sums are added first, as LutTokenLanes adds them
-            for (int q = 0; q < 8; q += 2) {
-                // the select wraps indices mod 16, which masks the nibble for free
-                IntVector lo = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
-                IntVector hi = FloatVector.fromArray(F, tables, table + (q + 1) * LANES).reinterpretAsInts();
-                a0 = a0.add(w0.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(lo).reinterpretAsFloats()
-                        .add(w0.lanewise(VectorOperators.LSHR, 4 * q + 4).selectFrom(hi).reinterpretAsFloats()));
-                a1 = a1.add(w1.lanewise(VectorOperators.LSHR, 4 * q).selectFrom(lo).reinterpretAsFloats()
-                        .add(w1.lanewise(VectorOperators.LSHR, 4 * q + 4).selectFrom(hi).reinterpretAsFloats()));
-            }
-        }
-        if (last) {
-            a0 = a0.mul(FloatVector.fromArray(F, sHatOut, so, m0));
-            a1 = a1.mul(FloatVector.fromArray(F, sHatOut, so + LANES, m1));
-        }
-        a0.intoArray(y, yo, m0);
-        a1.intoArray(y, yo + LANES, m1);
-    }
-
-    /**
-     * {@link #span} with 8 rows per register: each 16-entry table in two, picked by the nibble's top bit.
-     * A block's two 16-row vectors in two calls, each small enough for C2 to inline every vector operation
-     * (in one method it gave up part way, and the rest ran 10× slower).
-     */
-    private static void span8(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
-                              boolean first, boolean last, float[] sHatOut, int so) {
-        rows16(tables, table, layout, bits, halves, y, yo, rows, first, last, sHatOut, so);
-        if (rows > LANES) {
-            rows16(tables, table, layout, bits + (long) BITS_PER_VECTOR * Integer.BYTES, halves, y, yo + LANES, rows - LANES, first, last,
+        pair(tables, table, layout, bits, halves, y, yo, rows, first, last, sHatOut, so);
+        // with 8-lane registers, a pair covers one of the block's two 16-row vectors; one method for all four
+        // registers grew past C2's inlining cutoff, and the vector operations it left out ran 10× slower
+        if (!WIDE && rows > LANES) {
+            pair(tables, table, layout, bits + (long) BITS_PER_VECTOR * Integer.BYTES, halves, y, yo + LANES, rows - LANES, first, last,
                     sHatOut, so + LANES);
         }
     }
 
-    /** {@link #span8} for the 16 rows of one transposed vector (rows of them in the matrix). */
-    private static void rows16(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
-                               boolean first, boolean last, float[] sHatOut, int so) {
+    /** {@link #span} for the 2 · V rows of two registers: rows 0 .. V − 1 of them at bits, the rest at bits + {@link #SECOND_REGISTER}. */
+    private static void pair(float[] tables, int table, MemorySegment layout, long bits, int halves, float[] y, int yo, int rows,
+                             boolean first, boolean last, float[] sHatOut, int so) {
         VectorMask<Float> m0 = F.indexInRange(0, rows);
         VectorMask<Float> m1 = F.indexInRange(V, rows);
         FloatVector a0 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, y, yo, m0);
@@ -232,14 +191,13 @@ final class LutKernel implements SignKernel {
         for (int h = 0; h < halves; h++, table += TABLE_PER_WORD / 2) {
             long at = bits + (long) h * LANES * Integer.BYTES;
             IntVector w0 = IntVector.fromMemorySegment(I, layout, at, ByteOrder.nativeOrder());
-            IntVector w1 = IntVector.fromMemorySegment(I, layout, at + V * Integer.BYTES, ByteOrder.nativeOrder());
+            IntVector w1 = IntVector.fromMemorySegment(I, layout, at + SECOND_REGISTER, ByteOrder.nativeOrder());
+            // nibbles in pairs: a byte's two sums are added first, as LutTokenLanes adds them
             for (int q = 0; q < 8; q += 2) {
-                IntVector lo0 = FloatVector.fromArray(F, tables, table + q * LANES).reinterpretAsInts();
-                IntVector lo1 = FloatVector.fromArray(F, tables, table + q * LANES + V).reinterpretAsInts();
-                IntVector hi0 = FloatVector.fromArray(F, tables, table + (q + 1) * LANES).reinterpretAsInts();
-                IntVector hi1 = FloatVector.fromArray(F, tables, table + (q + 1) * LANES + V).reinterpretAsInts();
-                a0 = a0.add(pick(w0, 4 * q, lo0, lo1).add(pick(w0, 4 * q + 4, hi0, hi1)));
-                a1 = a1.add(pick(w1, 4 * q, lo0, lo1).add(pick(w1, 4 * q + 4, hi0, hi1)));
+                int lo = table + q * LANES;
+                int hi = lo + LANES;
+                a0 = a0.add(pick(w0, 4 * q, tables, lo).add(pick(w0, 4 * q + 4, tables, hi)));
+                a1 = a1.add(pick(w1, 4 * q, tables, lo).add(pick(w1, 4 * q + 4, tables, hi)));
             }
         }
         if (last) {
@@ -250,10 +208,20 @@ final class LutKernel implements SignKernel {
         a1.intoArray(y, yo + V, m1);
     }
 
-    /** Entry (bits &gt;&gt;&gt; shift) mod 16 of the table in low (entries 0–7) and high (8–15). */
-    private static FloatVector pick(IntVector bits, int shift, IntVector low, IntVector high) {
+    /**
+     * Entry (bits &gt;&gt;&gt; shift) mod 16, per lane, of the 16-entry table at tables[at]. Both lanes of a pair
+     * read the same table, and C2 loads it once (no store comes between).
+     */
+    private static FloatVector pick(IntVector bits, int shift, float[] tables, int at) {
         IntVector nibble = bits.lanewise(VectorOperators.LSHR, shift);
-        // the select wraps indices mod 8; bit 3, moved to the sign, picks the half
+        IntVector low = FloatVector.fromArray(F, tables, at).reinterpretAsInts();
+        if (WIDE) {
+            // the select wraps indices mod 16, which masks the nibble for free
+            return nibble.selectFrom(low).reinterpretAsFloats();
+        }
+        // entries 8–15 in a second register: the select wraps indices mod 8, and bit 3, moved to the sign,
+        // picks the register
+        IntVector high = FloatVector.fromArray(F, tables, at + V).reinterpretAsInts();
         VectorMask<Integer> upper = nibble.lanewise(VectorOperators.LSHL, 28).compare(VectorOperators.LT, 0);
         return nibble.selectFrom(low).blend(nibble.selectFrom(high), upper).reinterpretAsFloats();
     }
@@ -264,13 +232,11 @@ final class LutKernel implements SignKernel {
      * row read as zero.
      */
     private static void transpose(PackedSigns signs, int o, int j0, int spanWords, int[] bits, int off) {
-        MemorySegment segment = signs.segment();
         int lastRow = signs.rows() - 1;
-        long rowBytes = (long) signs.wordsPerRow() * Long.BYTES;
         for (int r = 0; r < LANES; r++) {
-            long row = Math.min(o + r, lastRow) * rowBytes + (long) j0 * Long.BYTES;
+            int row = Math.min(o + r, lastRow);
             for (int j = 0; j < SPAN; j++) {
-                long word = j < spanWords ? segment.get(LE_LONG, row + (long) j * Long.BYTES) : 0L;
+                long word = j < spanWords ? signs.word(row, j0 + j) : 0L;
                 bits[off + 2 * j * LANES + r] = (int) word;
                 bits[off + (2 * j + 1) * LANES + r] = (int) (word >>> 32);
             }

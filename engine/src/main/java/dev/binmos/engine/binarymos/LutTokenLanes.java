@@ -11,11 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The LUT product for a tile of many tokens, with tokens in the vector lanes instead of rows. One table
  * per byte of signs (8 inputs, 256 entries of {@value #TOKENS} tokens = 32 KB), so one index serves 8
- * weights of 32 tokens with two loads and two adds (four of each on AVX2), where a decode lookup (a shift, a permute, an add)
- * serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes (256 KB, a quarter
- * of L2) by each thread for its own rows, whose bits it first copies into one stream, a span at a time
- * ({@link #gather}), and partial sums wait in a per-thread buffer between panels. The
- * tables live in 64-byte aligned native memory: in a float[] every entry straddles cache lines, and the
+ * weights of 32 tokens with two loads and two adds (four of each on AVX2), where a decode lookup (a shift,
+ * a permute, an add) serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes
+ * (256 KB, a quarter of L2) by each thread for its own rows, whose bits it first copies into one stream, a
+ * span at a time ({@link #gather}), and partial sums wait in a per-thread buffer between panels. The tables live in 64-byte aligned native memory: in a float[] every entry straddles cache lines, and the
  * lookups measured 1.4× slower.
  * <p>
  * Every float is the one the decode path computes, so a token gets the same result alone as in a tile:
@@ -28,9 +27,9 @@ final class LutTokenLanes {
     /** Tokens per tile: two 512-bit vectors per table entry (four 256-bit). */
     static final int TOKENS = 32;
     /** Rows per {@link #lookup}: eight accumulators. */
+    static final int LOOKUP_ROWS = LutKernel.WIDE ? 4 : 2;
     /** Columns or rows per stripe where a tile is transposed (see {@link #columns}). */
     private static final int STRIPE = 16;
-    static final int LOOKUP_ROWS = LutKernel.WIDE ? 4 : 2;
     /**
      * Tables per panel: 2 half-words of the transposed bits, an eighth of a span. 256 KB leave L2 room for
      * the partial sums of the rows (128 bytes each, 512 KB for 4096 rows); once a thread swept all rows,
