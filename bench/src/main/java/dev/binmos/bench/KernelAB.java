@@ -102,7 +102,9 @@ public final class KernelAB {
             Class<?> kernelClass = loader.loadClass("dev.binmos.engine.binarymos.BinaryMosLinear$Kernel");
             Class<?> parallelClass = loader.loadClass("dev.binmos.engine.util.Parallel");
             Object signs = signsClass.getMethod("pack", float[].class, int.class, int.class).invoke(null, w, out, in);
-            Object kind = kernelClass.getMethod("valueOf", String.class).invoke(null, kernel);
+            Object kind = Arrays.stream(kernelClass.getEnumConstants()).filter(k -> k.toString().equals(kernel)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("unknown kernel '" + kernel + "' in " + build + "; "
+                            + jar + " has " + Arrays.toString(kernelClass.getEnumConstants())));
             Constructor<?> constructor = linearClass.getConstructor(signsClass, float[].class, float[].class, float[].class, int.class, kernelClass);
             this.linear = constructor.newInstance(signs, router, sIn, sOut, EXPERTS, kind);
             this.parallel = parallelClass.getConstructor(int.class).newInstance(threads);
