@@ -63,6 +63,7 @@ public final class CpuBackend implements Backend {
             }
             model.weights().tokenEmbeddings().copyTo((long) tokens[t] * c.dim(), hidden, t * c.dim(), c.dim());
         }
+        model.weights().releaseEmbeddingPages();
     }
 
     @Override

@@ -45,6 +45,13 @@ public abstract class FloatTensor {
         }
     }
 
+    /**
+     * Gives the pages of a read-only file view back to the kernel: they leave the resident set, and a
+     * later read faults them in again from the page cache. Nothing to do for tensors on the heap.
+     */
+    public void releasePages() {
+    }
+
     /** All elements as floats; for small tensors (norm weights) and tests. */
     public float[] toFloatArray() {
         if (size() > Integer.MAX_VALUE - 8) {

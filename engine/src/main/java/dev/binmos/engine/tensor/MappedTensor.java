@@ -1,5 +1,6 @@
 package dev.binmos.engine.tensor;
 
+import dev.binmos.engine.util.ResidentPages;
 import java.lang.foreign.MemorySegment;
 
 /** Values of one storage type in a (usually memory-mapped) little-endian segment. */
@@ -26,5 +27,10 @@ public abstract class MappedTensor extends FloatTensor {
     @Override
     public final GgmlType type() {
         return type;
+    }
+
+    @Override
+    public void releasePages() {
+        ResidentPages.release(segment);
     }
 }

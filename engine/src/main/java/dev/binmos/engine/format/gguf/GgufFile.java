@@ -1,13 +1,15 @@
 package dev.binmos.engine.format.gguf;
 
-import dev.binmos.engine.format.Mapped;
 import dev.binmos.engine.format.ModelFormatException;
 import dev.binmos.engine.tensor.FloatTensor;
 import dev.binmos.engine.tensor.GgmlType;
 import dev.binmos.engine.tensor.Tensors;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -20,6 +22,11 @@ import java.util.stream.Collectors;
  * A memory-mapped GGUF file (versions 2 and 3, little-endian; layout in ggml's docs/gguf.md): header,
  * metadata, tensor infos and the aligned data section. Opening checks the whole header and every
  * tensor's extent against the file, so a file that opens can be read without further bounds errors.
+ *
+ * <p>Each tensor is a mapping of its own. The kernel maps pages around a faulting one that are already
+ * in the page cache (fault-around, whole large folios), and only within one mapping: with the file in
+ * one mapping, reading a small router next to a sign tensor that was copied and given back made the
+ * sign pages resident again (16 MiB for a 7B model, more with a warm page cache).
  */
 public final class GgufFile {
     /** "GGUF" read as a little-endian uint32. */
@@ -34,7 +41,7 @@ public final class GgufFile {
     private static final int MIN_KV_BYTES = 13;
 
     private final Path path;
-    private final MemorySegment data;
+    private final Map<String, MemorySegment> data;
     private final int version;
     private final Map<String, Object> metadata;
     private final int alignment;
@@ -42,7 +49,7 @@ public final class GgufFile {
     private final List<GgufTensorInfo> tensors;
     private final Map<String, GgufTensorInfo> byName;
 
-    private GgufFile(Path path, MemorySegment data, int version, Map<String, Object> metadata, int alignment,
+    private GgufFile(Path path, Map<String, MemorySegment> data, int version, Map<String, Object> metadata, int alignment,
                      long dataStart, List<GgufTensorInfo> tensors, Map<String, GgufTensorInfo> byName) {
         this.path = path;
         this.data = data;
@@ -56,7 +63,12 @@ public final class GgufFile {
 
     /** Maps and checks file; content problems throw {@link ModelFormatException} naming the field. */
     public static GgufFile open(Path file) throws IOException {
-        MemorySegment data = Mapped.map(file);
+        try (Arena header = Arena.ofConfined(); FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            return open(file, channel, channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), header));
+        }
+    }
+
+    private static GgufFile open(Path file, FileChannel channel, MemorySegment data) throws IOException {
         GgufReader in = new GgufReader(file, data);
         int magic = in.u32("magic");
         if (magic != MAGIC) {
@@ -93,10 +105,13 @@ public final class GgufFile {
             tensors.add(info);
         }
         long dataStart = align(in.position(), alignment);
+        Map<String, MemorySegment> mapped = new LinkedHashMap<>();
         for (GgufTensorInfo info : tensors) {
             checkExtent(in, info, dataStart, data.byteSize());
+            mapped.put(info.name(), info.byteSize() == 0 ? MemorySegment.NULL
+                    : channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.offset(), info.byteSize(), Arena.ofAuto()));
         }
-        return new GgufFile(file, data, version, Collections.unmodifiableMap(metadata), alignment, dataStart,
+        return new GgufFile(file, Collections.unmodifiableMap(mapped), version, Collections.unmodifiableMap(metadata), alignment, dataStart,
                 List.copyOf(tensors), Collections.unmodifiableMap(byName));
     }
 
@@ -203,7 +218,11 @@ public final class GgufFile {
 
     /** The tensor's raw bytes, still memory-mapped: for any type, e.g. BinaryMoS packed signs stored as I8. */
     public MemorySegment bytes(GgufTensorInfo info) {
-        return data.asSlice(dataStart + info.offset(), info.byteSize());
+        MemorySegment bytes = data.get(info.name());
+        if (bytes == null || bytes.byteSize() != info.byteSize()) {
+            throw new IllegalArgumentException("tensor " + info.name() + " is not one of " + path + "'s");
+        }
+        return bytes;
     }
 
     public FloatTensor tensor(String name) {

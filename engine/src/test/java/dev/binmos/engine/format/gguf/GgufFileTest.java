@@ -5,16 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.binmos.engine.format.ModelFormatException;
 import dev.binmos.engine.tensor.FloatTensor;
 import dev.binmos.engine.tensor.GgmlType;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -352,6 +356,56 @@ class GgufFileTest {
         byte[] second = "tiny.numbers".getBytes(StandardCharsets.UTF_8);
         System.arraycopy("general.name".getBytes(StandardCharsets.UTF_8), 0, bytes, indexOf(bytes, second), second.length);
         assertError(write("dup.gguf", bytes), "metadata 'general.name'", "duplicate key");
+    }
+
+    /**
+     * A tensor whose pages were given back stays out of the resident set when its neighbour in the file
+     * is read: in one mapping of the whole file the kernel's fault-around mapped them again.
+     */
+    @Test
+    void readingATensorDoesNotMapItsNeighbour() throws IOException {
+        Path pagemap = Path.of("/proc/self/pagemap");
+        assumeTrue(Files.isReadable(pagemap), "needs Linux's /proc/self/pagemap");
+        int n = (1 << 18) + (12 << 10); // 1 MiB + 48 KB of F32 each: b starts late in a 64 KB fault-around window
+        float[] values = new float[n];
+        Arrays.fill(values, 1.5f);
+        Path file = dir.resolve("two.gguf");
+        new GgufWriter().addTensor("a", GgmlType.F32, new long[] {n}, values).addTensor("b", GgmlType.F32, new long[] {n}, values).write(file);
+        GgufFile gguf = GgufFile.open(file);
+        MemorySegment a = gguf.bytes(gguf.tensorInfo("a"));
+        FloatTensor tensorA = gguf.tensor("a");
+        assertEquals(1.5f * n, sum(tensorA.toFloatArray()));
+        assertTrue(residentPages(pagemap, a) > 200, "a was read");
+        // reading a mapped the start of b too (fault-around): give both back, then fault in b's second page
+        tensorA.releasePages();
+        gguf.tensor("b").releasePages();
+        assertEquals(1.5f, gguf.tensor("b").getFloat(1024));
+        assertEquals(0, residentPages(pagemap, a.asSlice(4096, a.byteSize() - 2 * 4096)), "pages of a resident again");
+    }
+
+    private static float sum(float[] values) {
+        float s = 0;
+        for (float v : values) {
+            s += v;
+        }
+        return s;
+    }
+
+    /** Pages of segment the process has mapped: bit 63 of each 8-byte /proc/self/pagemap entry. */
+    private static int residentPages(Path pagemap, MemorySegment segment) throws IOException {
+        long first = segment.address() / 4096;
+        long last = (segment.address() + segment.byteSize() - 1) / 4096;
+        ByteBuffer entries = ByteBuffer.allocate((int) (last - first + 1) * 8).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel channel = FileChannel.open(pagemap, StandardOpenOption.READ)) {
+            while (entries.hasRemaining() && channel.read(entries, first * 8 + entries.position()) > 0) {
+                // read until full
+            }
+        }
+        int present = 0;
+        for (int i = 0; i < entries.capacity(); i += 8) {
+            present += entries.getLong(i) < 0 ? 1 : 0;
+        }
+        return present;
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {
