@@ -5,20 +5,22 @@ import dev.binmos.engine.util.Buffers;
 import java.util.Arrays;
 
 /**
- * Every key and value of every layer, in blocks of {@link #BLOCK} positions × kvDim allocated as the
- * session grows, so a session reserves memory only for what it has seen and the state can later be
- * moved block by block.
+ * Every key and value of every layer, per kv head in blocks of {@link #BLOCK} positions × headSize
+ * allocated as the session grows, so a session reserves memory only for what it has seen and the state
+ * can later be moved block by block. Per head, because a head attends over its own rows: in rows of
+ * kvDim, each of its positions was a new page (4 KB apart for a Q8_0 7B cache), and decode attention
+ * measured 1.4× slower.
  */
 public final class DenseKvCache implements KvCache {
     public static final int BLOCK = Rows.BLOCK;
 
     private final int capacity;
-    private final int kvDim;
     private final int headSize;
     private final int groupSize;
     private final float scale;
-    private final Rows[] keys;
-    private final Rows[] values;
+    /** [layer][kv head]. */
+    private final Rows[][] keys;
+    private final Rows[][] values;
 
     public DenseKvCache(Configuration config, int capacity) {
         this(config, capacity, KvPrecision.F32);
@@ -26,15 +28,16 @@ public final class DenseKvCache implements KvCache {
 
     public DenseKvCache(Configuration config, int capacity, KvPrecision precision) {
         this.capacity = checkCapacity(config, capacity);
-        this.kvDim = config.kvDim();
         this.headSize = config.headSize();
         this.groupSize = config.groupSize();
         this.scale = (float) (1.0 / Math.sqrt(headSize));
-        this.keys = new Rows[config.layers()];
-        this.values = new Rows[config.layers()];
+        this.keys = new Rows[config.layers()][config.kvHeads()];
+        this.values = new Rows[config.layers()][config.kvHeads()];
         for (int l = 0; l < config.layers(); l++) {
-            keys[l] = Rows.of(precision, kvDim, headSize);
-            values[l] = Rows.of(precision, kvDim, headSize);
+            for (int g = 0; g < config.kvHeads(); g++) {
+                keys[l][g] = Rows.of(precision, headSize, headSize);
+                values[l][g] = Rows.of(precision, headSize, headSize);
+            }
         }
     }
 
@@ -55,17 +58,19 @@ public final class DenseKvCache implements KvCache {
         if (pos < 0 || pos >= capacity) {
             throw new IndexOutOfBoundsException("position " + pos + " outside the session's capacity " + capacity);
         }
-        keys[layer].put(pos, k, kOffset);
-        values[layer].put(pos, v, vOffset);
+        for (int g = 0; g < keys[layer].length; g++) {
+            keys[layer][g].put(pos, k, kOffset + g * headSize);
+            values[layer][g].put(pos, v, vOffset + g * headSize);
+        }
     }
 
     @Override
     public void attend(int layer, int head, int pos, float[] q, int qOffset, float[] out, int outOffset, float[] scores) {
-        int headOffset = (head / groupSize) * headSize;
-        keys[layer].dots(0, pos + 1, headOffset, q, qOffset, headSize, scale, scores, 0);
+        int g = head / groupSize;
+        keys[layer][g].dots(0, pos + 1, 0, q, qOffset, headSize, scale, scores, 0);
         Softmax.normalize(scores, 0, pos + 1, pos + 1, pos + 1);
         Arrays.fill(out, outOffset, outOffset + headSize, 0f);
-        values[layer].accumulate(scores, 0, 0, pos + 1, headOffset, out, outOffset, headSize);
+        values[layer][g].accumulate(scores, 0, 0, pos + 1, 0, out, outOffset, headSize);
     }
 
     /**
@@ -80,7 +85,7 @@ public final class DenseKvCache implements KvCache {
             KvCache.super.attend(layer, firstHead, heads, headSize, pos, count, q, qOffset, stride, out, scores);
             return;
         }
-        int headOffset = (firstHead / groupSize) * headSize;
+        int g = firstHead / groupSize;
         int keys = pos + count;
         Block block = BLOCKS.get();
         float[] p = block.probabilities = Buffers.grown(block.probabilities, count * keys);
@@ -91,13 +96,13 @@ public final class DenseKvCache implements KvCache {
             for (int t = 0; t < count; t++) {
                 System.arraycopy(q, qOffset + t * stride + h * headSize, qs, t * headSize, headSize);
             }
-            this.keys[layer].dotsCausal(pos, count, headOffset, qs, headSize, scale, p, keys);
+            this.keys[layer][g].dotsCausal(pos, count, 0, qs, headSize, scale, p, keys);
             for (int t = 0; t < count; t++) {
                 int end = t * keys + pos + t + 1;
                 Softmax.normalize(p, t * keys, end, end, end);
             }
             Arrays.fill(ys, 0, count * headSize, 0f);
-            values[layer].accumulateCausal(p, keys, pos, count, headOffset, ys, headSize);
+            values[layer][g].accumulateCausal(p, keys, pos, count, 0, ys, headSize);
             for (int t = 0; t < count; t++) {
                 System.arraycopy(ys, t * headSize, out, qOffset + t * stride + h * headSize, headSize);
             }
@@ -124,7 +129,11 @@ public final class DenseKvCache implements KvCache {
 
     @Override
     public long bytes(int layer) {
-        return keys[layer].bytes() + values[layer].bytes();
+        long bytes = 0;
+        for (int g = 0; g < keys[layer].length; g++) {
+            bytes += keys[layer][g].bytes() + values[layer][g].bytes();
+        }
+        return bytes;
     }
 
     @Override

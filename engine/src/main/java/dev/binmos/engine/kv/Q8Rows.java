@@ -92,14 +92,68 @@ final class Q8Rows extends Rows {
         for (int s = from; s < to; ) {
             byte[] block = blocks.get(s / BLOCK);
             float[] d = scales.get(s / BLOCK);
-            for (int end = Math.min(to, (s / BLOCK + 1) * BLOCK); s < end; s++) {
+            int end = Math.min(to, (s / BLOCK + 1) * BLOCK);
+            for (; vectors && s + 2 <= end; s += 2) {
+                dots2(q, qOffset, block, (s % BLOCK) * width + offset, d, (s % BLOCK) * groups + offset / group, n, scale, out, outOffset + s - from);
+            }
+            for (; s < end; s++) {
                 out[outOffset + s - from] = dot(q, qOffset, block, (s % BLOCK) * width + offset, d, (s % BLOCK) * groups + offset / group, n) * scale;
             }
         }
     }
 
+    /**
+     * With whole vectors, four vectors of y held in registers over all slots: {@link #axpy}'s fused
+     * multiply-adds in the same order, without a load and store of y per slot, which had measured 2.3×
+     * slower (one head of a 7B decode step).
+     */
     @Override
     void accumulate(float[] p, int pOffset, int from, int to, int offset, float[] y, int yOffset, int n) {
+        if (vectors) {
+            int lanes = F.length();
+            int c = 0;
+            for (; c + 4 * lanes <= n; c += 4 * lanes) {
+                int g = (offset + c) / group;
+                int g1 = (offset + c + lanes) / group;
+                int g2 = (offset + c + 2 * lanes) / group;
+                int g3 = (offset + c + 3 * lanes) / group;
+                FloatVector y0 = FloatVector.fromArray(F, y, yOffset + c);
+                FloatVector y1 = FloatVector.fromArray(F, y, yOffset + c + lanes);
+                FloatVector y2 = FloatVector.fromArray(F, y, yOffset + c + 2 * lanes);
+                FloatVector y3 = FloatVector.fromArray(F, y, yOffset + c + 3 * lanes);
+                for (int s = from; s < to; ) {
+                    byte[] block = blocks.get(s / BLOCK);
+                    float[] d = scales.get(s / BLOCK);
+                    for (int end = Math.min(to, (s / BLOCK + 1) * BLOCK); s < end; s++) {
+                        float a = p[pOffset + s - from];
+                        int at = (s % BLOCK) * width + offset + c;
+                        int ds = (s % BLOCK) * groups;
+                        y0 = widen(block, at).fma(FloatVector.broadcast(F, a * d[ds + g]), y0);
+                        y1 = widen(block, at + lanes).fma(FloatVector.broadcast(F, a * d[ds + g1]), y1);
+                        y2 = widen(block, at + 2 * lanes).fma(FloatVector.broadcast(F, a * d[ds + g2]), y2);
+                        y3 = widen(block, at + 3 * lanes).fma(FloatVector.broadcast(F, a * d[ds + g3]), y3);
+                    }
+                }
+                y0.intoArray(y, yOffset + c);
+                y1.intoArray(y, yOffset + c + lanes);
+                y2.intoArray(y, yOffset + c + 2 * lanes);
+                y3.intoArray(y, yOffset + c + 3 * lanes);
+            }
+            for (; c < n; c += lanes) {
+                int g = (offset + c) / group;
+                FloatVector acc = FloatVector.fromArray(F, y, yOffset + c);
+                for (int s = from; s < to; ) {
+                    byte[] block = blocks.get(s / BLOCK);
+                    float[] d = scales.get(s / BLOCK);
+                    for (int end = Math.min(to, (s / BLOCK + 1) * BLOCK); s < end; s++) {
+                        acc = widen(block, (s % BLOCK) * width + offset + c)
+                                .fma(FloatVector.broadcast(F, p[pOffset + s - from] * d[(s % BLOCK) * groups + g]), acc);
+                    }
+                }
+                acc.intoArray(y, yOffset + c);
+            }
+            return;
+        }
         for (int s = from; s < to; ) {
             byte[] block = blocks.get(s / BLOCK);
             float[] d = scales.get(s / BLOCK);
@@ -254,6 +308,34 @@ final class Q8Rows extends Rows {
             acc = part.fma(FloatVector.broadcast(F, d[dOffset + g]), acc);
         }
         return Lanes.sum(acc);
+    }
+
+    /** The bytes at x[at, at + lanes) as floats (exact). */
+    private static FloatVector widen(byte[] x, int at) {
+        return (FloatVector) ByteVector.fromArray(B, x, at).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /**
+     * {@link #dot} of two consecutive slots, times scale, into out[o] and out[o + 1]: the same operations in
+     * the same order for each, interleaved so that one slot's chain of fused multiply-adds fills the other's
+     * latency (a dot at a time measured 1.3× slower).
+     */
+    private void dots2(float[] q, int qOffset, byte[] k, int kOffset, float[] d, int dOffset, int n, float scale, float[] out, int o) {
+        FloatVector accA = FloatVector.zero(F);
+        FloatVector accB = accA;
+        for (int g = 0; g < n / group; g++) {
+            FloatVector partA = FloatVector.zero(F);
+            FloatVector partB = partA;
+            for (int i = g * group; i < (g + 1) * group; i += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, q, qOffset + i);
+                partA = widen(k, kOffset + i).fma(x, partA);
+                partB = widen(k, kOffset + width + i).fma(x, partB);
+            }
+            accA = partA.fma(FloatVector.broadcast(F, d[dOffset + g]), accA);
+            accB = partB.fma(FloatVector.broadcast(F, d[dOffset + groups + g]), accB);
+        }
+        out[o] = Lanes.sum(accA) * scale;
+        out[o + 1] = Lanes.sum(accB) * scale;
     }
 
     /** y += a · x over n numbers of whole groups of x, starting at a group boundary. */
