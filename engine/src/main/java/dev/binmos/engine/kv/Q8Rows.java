@@ -175,7 +175,11 @@ final class Q8Rows extends Rows {
         for (int s = 0; s < pos + count; s++) {
             int at = widen(s, offset, n, w, 0);
             float[] d = scales.get(s / BLOCK);
-            for (int t = Math.max(0, s - pos); t < count; t++) {
+            int t = Math.max(0, s - pos);
+            for (; t + 2 <= count; t += 2) {
+                dotsOfTwoQueries(q, t * n, w, d, at, n, scale, out, t * keys + s, keys);
+            }
+            for (; t < count; t++) {
                 out[t * keys + s] = dot(q, t * n, w, d, at, n) * scale;
             }
         }
@@ -271,6 +275,29 @@ final class Q8Rows extends Rows {
             acc = part.fma(FloatVector.broadcast(F, d[dOffset + g]), acc);
         }
         return Lanes.sum(acc);
+    }
+
+    /**
+     * {@link #dot} of two consecutive queries (n apart) with one widened key, times scale, into out[o] and
+     * out[o + stride]: the same operations for each, interleaved, each vector of the key loaded once.
+     */
+    private void dotsOfTwoQueries(float[] q, int qOffset, float[] w, float[] d, int dOffset, int n, float scale, float[] out, int o, int stride) {
+        FloatVector accA = FloatVector.zero(F);
+        FloatVector accB = accA;
+        for (int g = 0; g < n / group; g++) {
+            FloatVector partA = FloatVector.zero(F);
+            FloatVector partB = partA;
+            for (int i = g * group; i < (g + 1) * group; i += F.length()) {
+                FloatVector x = FloatVector.fromArray(F, w, i);
+                partA = x.fma(FloatVector.fromArray(F, q, qOffset + i), partA);
+                partB = x.fma(FloatVector.fromArray(F, q, qOffset + n + i), partB);
+            }
+            FloatVector dg = FloatVector.broadcast(F, d[dOffset + g]);
+            accA = partA.fma(dg, accA);
+            accB = partB.fma(dg, accB);
+        }
+        out[o] = Lanes.sum(accA) * scale;
+        out[o + stride] = Lanes.sum(accB) * scale;
     }
 
     @Override
