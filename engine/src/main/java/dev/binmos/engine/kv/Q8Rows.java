@@ -103,9 +103,9 @@ final class Q8Rows extends Rows {
     }
 
     /**
-     * With whole vectors, four vectors of y held in registers over all slots: {@link #axpy}'s fused
-     * multiply-adds in the same order, without a load and store of y per slot, which had measured 2.3×
-     * slower (one head of a 7B decode step).
+     * With whole vectors, a fused multiply-add per number and slot, in slot order, with four vectors of y
+     * held in registers over all slots (a load and store of y per slot measured 2.3× slower, one head of a
+     * 7B decode step); else {@link #axpy} per slot.
      */
     @Override
     void accumulate(float[] p, int pOffset, int from, int to, int offset, float[] y, int yOffset, int n) {
@@ -128,10 +128,10 @@ final class Q8Rows extends Rows {
                         float a = p[pOffset + s - from];
                         int at = (s % BLOCK) * width + offset + c;
                         int ds = (s % BLOCK) * groups;
-                        y0 = widen(block, at).fma(FloatVector.broadcast(F, a * d[ds + g]), y0);
-                        y1 = widen(block, at + lanes).fma(FloatVector.broadcast(F, a * d[ds + g1]), y1);
-                        y2 = widen(block, at + 2 * lanes).fma(FloatVector.broadcast(F, a * d[ds + g2]), y2);
-                        y3 = widen(block, at + 3 * lanes).fma(FloatVector.broadcast(F, a * d[ds + g3]), y3);
+                        y0 = floats(block, at).fma(FloatVector.broadcast(F, a * d[ds + g]), y0);
+                        y1 = floats(block, at + lanes).fma(FloatVector.broadcast(F, a * d[ds + g1]), y1);
+                        y2 = floats(block, at + 2 * lanes).fma(FloatVector.broadcast(F, a * d[ds + g2]), y2);
+                        y3 = floats(block, at + 3 * lanes).fma(FloatVector.broadcast(F, a * d[ds + g3]), y3);
                     }
                 }
                 y0.intoArray(y, yOffset + c);
@@ -146,7 +146,7 @@ final class Q8Rows extends Rows {
                     byte[] block = blocks.get(s / BLOCK);
                     float[] d = scales.get(s / BLOCK);
                     for (int end = Math.min(to, (s / BLOCK + 1) * BLOCK); s < end; s++) {
-                        acc = widen(block, (s % BLOCK) * width + offset + c)
+                        acc = floats(block, (s % BLOCK) * width + offset + c)
                                 .fma(FloatVector.broadcast(F, p[pOffset + s - from] * d[(s % BLOCK) * groups + g]), acc);
                     }
                 }
@@ -259,7 +259,7 @@ final class Q8Rows extends Rows {
         byte[] block = blocks.get(s / BLOCK);
         int from = (s % BLOCK) * width + offset;
         for (int i = 0; i < n; i += F.length()) {
-            ((FloatVector) ByteVector.fromArray(B, block, from + i).convertShape(VectorOperators.B2F, F, 0)).intoArray(w, to + i);
+            floats(block, from + i).intoArray(w, to + i);
         }
         return (s % BLOCK) * groups + offset / group;
     }
@@ -329,16 +329,15 @@ final class Q8Rows extends Rows {
         for (int g = 0; g < n / group; g++) {
             FloatVector part = FloatVector.zero(F);
             for (int i = g * group; i < (g + 1) * group; i += F.length()) {
-                FloatVector w = (FloatVector) ByteVector.fromArray(B, k, kOffset + i).convertShape(VectorOperators.B2F, F, 0);
-                part = w.fma(FloatVector.fromArray(F, q, qOffset + i), part);
+                part = floats(k, kOffset + i).fma(FloatVector.fromArray(F, q, qOffset + i), part);
             }
             acc = part.fma(FloatVector.broadcast(F, d[dOffset + g]), acc);
         }
         return Lanes.sum(acc);
     }
 
-    /** The bytes at x[at, at + lanes) as floats (exact). */
-    private static FloatVector widen(byte[] x, int at) {
+    /** The bytes x[at, at + F.length()) as floats (exact). */
+    private static FloatVector floats(byte[] x, int at) {
         return (FloatVector) ByteVector.fromArray(B, x, at).convertShape(VectorOperators.B2F, F, 0);
     }
 
@@ -355,8 +354,8 @@ final class Q8Rows extends Rows {
             FloatVector partB = partA;
             for (int i = g * group; i < (g + 1) * group; i += F.length()) {
                 FloatVector x = FloatVector.fromArray(F, q, qOffset + i);
-                partA = widen(k, kOffset + i).fma(x, partA);
-                partB = widen(k, kOffset + width + i).fma(x, partB);
+                partA = floats(k, kOffset + i).fma(x, partA);
+                partB = floats(k, kOffset + width + i).fma(x, partB);
             }
             accA = partA.fma(FloatVector.broadcast(F, d[dOffset + g]), accA);
             accB = partB.fma(FloatVector.broadcast(F, d[dOffset + groups + g]), accB);
@@ -365,19 +364,11 @@ final class Q8Rows extends Rows {
         out[o + 1] = Lanes.sum(accB) * scale;
     }
 
-    /** y += a · x over n numbers of whole groups of x, starting at a group boundary. */
+    /** y += a · x over n numbers of whole groups of x, starting at a group boundary; without vectors. */
     private void axpy(float a, byte[] x, int xOffset, float[] d, int dOffset, float[] y, int yOffset, int n) {
         for (int g = 0; g < n / group; g++) {
             float ad = a * d[dOffset + g];
-            int i = g * group;
-            if (vectors) {
-                FloatVector va = FloatVector.broadcast(F, ad);
-                for (; i < (g + 1) * group; i += F.length()) {
-                    FloatVector w = (FloatVector) ByteVector.fromArray(B, x, xOffset + i).convertShape(VectorOperators.B2F, F, 0);
-                    w.fma(va, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
-                }
-            }
-            for (; i < (g + 1) * group; i++) {
+            for (int i = g * group; i < (g + 1) * group; i++) {
                 y[yOffset + i] += ad * x[xOffset + i];
             }
         }
