@@ -2,6 +2,7 @@ package dev.binmos.engine.backend;
 
 import dev.binmos.engine.kv.KvCache;
 import dev.binmos.engine.kv.KvPolicy;
+import dev.binmos.engine.linear.Linear;
 import dev.binmos.engine.model.Configuration;
 import dev.binmos.engine.model.LayerWeights;
 import dev.binmos.engine.model.Llama;
@@ -20,6 +21,10 @@ public final class CpuBackend implements Backend {
     private final Llama model;
     private final Configuration c;
     private final Parallel parallel;
+    /** For products within a span that has a thread of its own. */
+    private final Parallel serial = new Parallel(1);
+    /** The largest {@link Linear#tokensPerPass} of the model's products. */
+    private final int tokensPerPass;
     private final KvPolicy policy;
     /** RoPE frequency of each pair within a head. */
     private final float[] ropeFreq;
@@ -35,6 +40,13 @@ public final class CpuBackend implements Backend {
         this.c = model.config();
         this.parallel = parallel;
         this.policy = policy;
+        int pass = 1;
+        for (LayerWeights w : model.weights().layers()) {
+            for (Linear linear : w.linears()) {
+                pass = Math.max(pass, linear.tokensPerPass());
+            }
+        }
+        this.tokensPerPass = pass;
         int hs = c.headSize();
         this.ropeFreq = new float[hs / 2];
         for (int i = 0; i < hs; i += 2) {
@@ -121,14 +133,11 @@ public final class CpuBackend implements Backend {
         }
         int dim = c.dim();
         int kvDim = c.kvDim();
-        int hidden = c.hiddenDim();
-        float[] xb = new float[tokens * dim];
+        // the batch's rows of q, k, v and the attention output, for the cache and attention
         float[] q = new float[tokens * dim];
         float[] k = new float[tokens * kvDim];
         float[] v = new float[tokens * kvDim];
         float[] att = new float[tokens * dim];
-        float[] hb = new float[tokens * hidden];
-        float[] hb2 = new float[tokens * hidden];
         // every layer, head, query and key of a position turns by the same headSize / 2 angles
         int pairs = c.headSize() / 2;
         float[] cos = new float[tokens * pairs];
@@ -143,35 +152,113 @@ public final class CpuBackend implements Backend {
                 }
             }
         }
-        for (int l = fromLayer; l < toLayer; l++) {
-            LayerWeights w = model.weights().layers()[l];
-            rmsnorm(xb, x, w.attnNorm(), tokens);
-            w.q().apply(xb, q, tokens, parallel);
-            w.k().apply(xb, k, tokens, parallel);
-            w.v().apply(xb, v, tokens, parallel);
+        Span[] spans = spans(tokens);
+        // spans run in parallel, each product within one serially; one span of all rows splits each product
+        Parallel inner = spans.length > 1 ? serial : parallel;
+        for (int l = fromLayer; l <= toLayer; l++) {
+            int layer = l;
+            // the MLP of the layer before and the projections of this one, with no hand-off between them
+            parallel.forRange(spans.length, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    if (layer > fromLayer) {
+                        mlp(model.weights().layers()[layer - 1], spans[i], x, att, inner);
+                    }
+                    if (layer < toLayer) {
+                        projections(model.weights().layers()[layer], spans[i], x, q, k, v, cos, sin, inner);
+                    }
+                }
+            });
+            if (l == toLayer) {
+                break;
+            }
             int row = 0;
             for (Chunk chunk : batch) {
                 for (int t = 0; t < chunk.tokens(); t++, row++) {
-                    int pos = chunk.startPos() + t;
-                    rope(q, row * dim, dim, cos, sin, row * pairs);
-                    rope(k, row * kvDim, kvDim, cos, sin, row * pairs);
-                    chunk.session().cache().store(l, pos, k, row * kvDim, v, row * kvDim);
+                    chunk.session().cache().store(l, chunk.startPos() + t, k, row * kvDim, v, row * kvDim);
                 }
             }
             attention(batch, l, q, att, tokens);
-            w.o().apply(att, xb, tokens, parallel);
-            add(x, xb);
-            rmsnorm(xb, x, w.ffnNorm(), tokens);
-            w.gate().apply(xb, hb, tokens, parallel);
-            w.up().apply(xb, hb2, tokens, parallel);
-            swiglu(hb, hb2, tokens, hidden);
-            w.down().apply(hb, xb, tokens, parallel);
-            add(x, xb);
         }
         for (Chunk chunk : batch) {
             chunk.session().cache().end();
             chunk.session().advance(chunk.startPos(), chunk.tokens());
         }
+    }
+
+    /**
+     * Rows [from, from + tokens) of a batch and the buffers a thread computes them in. Where every thread
+     * can take whole passes of the products over their weights (a multiple of
+     * {@link Linear#tokensPerPass} rows each), the batch is cut into one span per thread, and each thread
+     * runs everything but the cache and attention on its own rows: one hand-off a layer instead of one a
+     * product, each of which waits for the slower thread (on 2 noisy vCPUs, a 7B layer's seven products
+     * ran 1.08 to 1.15× faster, a whole 7B prompt chunk 1.045×).
+     * Otherwise one span of all rows, whose products split their weight rows across threads.
+     */
+    private final class Span {
+        final int from;
+        final int tokens;
+        final float[] xb;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] att;
+        final float[] hb;
+        final float[] hb2;
+
+        Span(int from, int tokens) {
+            this.from = from;
+            this.tokens = tokens;
+            xb = new float[tokens * c.dim()];
+            q = new float[tokens * c.dim()];
+            k = new float[tokens * c.kvDim()];
+            v = new float[tokens * c.kvDim()];
+            att = new float[tokens * c.dim()];
+            hb = new float[tokens * c.hiddenDim()];
+            hb2 = new float[tokens * c.hiddenDim()];
+        }
+    }
+
+    private Span[] spans(int tokens) {
+        int threads = parallel.threads();
+        int count = threads > 1 && tokens % ((long) threads * tokensPerPass) == 0 ? threads : 1;
+        Span[] spans = new Span[count];
+        for (int i = 0; i < count; i++) {
+            spans[i] = new Span(tokens / count * i, tokens / count);
+        }
+        return spans;
+    }
+
+    /** q, k and v of a span's rows, turned by RoPE, into the batch's rows of q, k and v. */
+    private void projections(LayerWeights w, Span s, float[] x, float[] q, float[] k, float[] v, float[] cos, float[] sin,
+                             Parallel inner) {
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        int pairs = c.headSize() / 2;
+        rmsnorm(s.xb, x, s.from * dim, w.attnNorm(), s.tokens);
+        w.q().apply(s.xb, s.q, s.tokens, inner);
+        w.k().apply(s.xb, s.k, s.tokens, inner);
+        w.v().apply(s.xb, s.v, s.tokens, inner);
+        for (int t = 0; t < s.tokens; t++) {
+            rope(s.q, t * dim, dim, cos, sin, (s.from + t) * pairs);
+            rope(s.k, t * kvDim, kvDim, cos, sin, (s.from + t) * pairs);
+        }
+        System.arraycopy(s.q, 0, q, s.from * dim, s.tokens * dim);
+        System.arraycopy(s.k, 0, k, s.from * kvDim, s.tokens * kvDim);
+        System.arraycopy(s.v, 0, v, s.from * kvDim, s.tokens * kvDim);
+    }
+
+    /** The output projection and the MLP of a span's rows, each added to x. */
+    private void mlp(LayerWeights w, Span s, float[] x, float[] att, Parallel inner) {
+        int dim = c.dim();
+        System.arraycopy(att, s.from * dim, s.att, 0, s.tokens * dim);
+        w.o().apply(s.att, s.xb, s.tokens, inner);
+        add(x, s.from * dim, s.xb, s.tokens * dim);
+        rmsnorm(s.xb, x, s.from * dim, w.ffnNorm(), s.tokens);
+        w.gate().apply(s.xb, s.hb, s.tokens, inner);
+        w.up().apply(s.xb, s.hb2, s.tokens, inner);
+        swiglu(s.hb, s.hb2, s.tokens, c.hiddenDim(), inner);
+        w.down().apply(s.hb, s.xb, s.tokens, inner);
+        add(x, s.from * dim, s.xb, s.tokens * dim);
     }
 
     @Override
@@ -180,7 +267,7 @@ public final class CpuBackend implements Backend {
         float[] last = new float[count * dim];
         float[] normed = new float[count * dim];
         System.arraycopy(x, (tokens - count) * dim, last, 0, count * dim);
-        rmsnorm(normed, last, model.weights().finalNorm(), count);
+        rmsnorm(normed, last, 0, model.weights().finalNorm(), count);
         float[] logits = new float[count * c.vocabSize()];
         model.weights().classifier().apply(normed, logits, count, parallel);
         return logits;
@@ -229,23 +316,24 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private void rmsnorm(float[] out, float[] x, float[] weight, int tokens) {
+    /** out rows = RMSNorm of the tokens rows of x from xOffset. */
+    private void rmsnorm(float[] out, float[] x, int xOffset, float[] weight, int tokens) {
         int dim = weight.length;
         for (int t = 0; t < tokens; t++) {
             int base = t * dim;
             float ss = 0f;
             for (int i = 0; i < dim; i++) {
-                ss += x[base + i] * x[base + i];
+                ss += x[xOffset + base + i] * x[xOffset + base + i];
             }
             ss = 1.0f / (float) Math.sqrt(ss / dim + c.normEps());
             for (int i = 0; i < dim; i++) {
-                out[base + i] = weight[i] * (ss * x[base + i]);
+                out[base + i] = weight[i] * (ss * x[xOffset + base + i]);
             }
         }
     }
 
     /** hb = silu(hb) ⊙ hb2, token rows split across threads (an exp per number: a prompt chunk's worth is not small). */
-    private void swiglu(float[] hb, float[] hb2, int tokens, int hidden) {
+    private static void swiglu(float[] hb, float[] hb2, int tokens, int hidden, Parallel parallel) {
         parallel.forRange(tokens, 1, (from, to) -> {
             for (int i = from * hidden; i < to * hidden; i++) {
                 float g = hb[i];
@@ -254,14 +342,16 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += y[i];
+    /** x[offset + i] += y[i] for i below n. */
+    private static void add(float[] x, int offset, float[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            x[offset + i] += y[i];
         }
     }
 
     @Override
     public void close() {
         parallel.close();
+        serial.close();
     }
 }

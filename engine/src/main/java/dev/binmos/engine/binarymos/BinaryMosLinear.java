@@ -136,6 +136,12 @@ public final class BinaryMosLinear implements Linear {
         return out;
     }
 
+    /** A tile of {@value #TOKEN_TILE} tokens per pass over the signs. */
+    @Override
+    public int tokensPerPass() {
+        return TOKEN_TILE;
+    }
+
     @Override
     public long weightBytes() {
         return signs.byteSize() + scales.byteSize();

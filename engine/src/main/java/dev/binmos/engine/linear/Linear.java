@@ -18,6 +18,15 @@ public interface Linear {
      */
     void apply(float[] x, float[] y, int tokens, Parallel parallel);
 
+    /**
+     * Tokens one pass over the weights serves: rows of a batch split between threads in multiples of it
+     * read no more weights than the whole batch in one call. Unbounded where each weight row is read once
+     * for all tokens.
+     */
+    default int tokensPerPass() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Bytes of weights this linear reads per forward (its storage size). */
     long weightBytes();
 }

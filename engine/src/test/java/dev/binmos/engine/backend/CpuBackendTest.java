@@ -7,7 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.binmos.engine.TestData;
 import dev.binmos.engine.format.ModelLoader;
+import dev.binmos.engine.binarymos.Binarizer;
+import dev.binmos.engine.linear.DenseLinear;
+import dev.binmos.engine.linear.Linear;
+import dev.binmos.engine.model.LayerWeights;
 import dev.binmos.engine.model.Llama;
+import dev.binmos.engine.model.Weights;
 import dev.binmos.engine.util.Parallel;
 import java.util.Arrays;
 import java.util.List;
@@ -113,5 +118,53 @@ class CpuBackendTest {
         assertTrue(twice.getMessage().contains("twice"), twice.getMessage());
         assertThrows(IllegalArgumentException.class, () -> backend.openSession("big", model.config().contextLength() + 1));
         assertEquals(2, s.length());
+    }
+
+    /**
+     * BinaryMoS on 2 threads cuts 64 rows into a span per thread (a whole 32-token pass over the signs
+     * each), where one thread runs them as one span: the same floats, for one session and for a batch of
+     * two whose boundary is not the spans'.
+     */
+    @Test
+    void spansPerThreadGiveTheFloatsOfOneSpan() {
+        Llama binary = binarized(model);
+        int vocab = model.config().vocabSize();
+        int dim = model.config().dim();
+        int[] tokens = new int[64];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = (i * 37 + 1) % vocab;
+        }
+        try (CpuBackend one = new CpuBackend(binary, new Parallel(1)); CpuBackend two = new CpuBackend(binary, new Parallel(2))) {
+            assertArrayEquals(one.forwardAll(one.openSession("one", 64), tokens, 0), two.forwardAll(two.openSession("two", 64), tokens, 0));
+
+            int[] a = Arrays.copyOf(tokens, 40);
+            int[] b = Arrays.copyOfRange(tokens, 40, 64);
+            float[] aloneA = one.forward(one.openSession("a", 64), a, 0);
+            float[] aloneB = one.forward(one.openSession("b", 64), b, 0);
+            float[] hidden = new float[tokens.length * dim];
+            two.embed(tokens, hidden);
+            two.forwardLayers(List.of(new Chunk(two.openSession("a", 64), 0, a.length), new Chunk(two.openSession("b", 64), 0, b.length)),
+                    hidden, 0, model.config().layers());
+            assertArrayEquals(aloneA, two.logits(Arrays.copyOf(hidden, a.length * dim), a.length, 1));
+            assertArrayEquals(aloneB, two.logits(hidden, tokens.length, 1));
+        }
+    }
+
+    /** The model with every decoder linear binarized to BinaryMoS (4 experts), the rest shared. */
+    private static Llama binarized(Llama dense) {
+        LayerWeights[] layers = dense.weights().layers();
+        LayerWeights[] binary = new LayerWeights[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            Linear[] ls = layers[l].linears();
+            Linear[] b = new Linear[ls.length];
+            for (int i = 0; i < ls.length; i++) {
+                DenseLinear d = (DenseLinear) ls[i];
+                b[i] = Binarizer.binarize(d.toFloatArray(), d.outFeatures(), d.inFeatures(), 4, 100L * l + i);
+            }
+            LayerWeights w = layers[l];
+            binary[l] = new LayerWeights(w.attnNorm(), b[0], b[1], b[2], b[3], w.ffnNorm(), b[4], b[5], b[6]);
+        }
+        Weights w = dense.weights();
+        return new Llama(dense.config(), dense.tokenizer(), new Weights(w.tokenEmbeddings(), binary, w.finalNorm(), w.classifier()), dense.source());
     }
 }
