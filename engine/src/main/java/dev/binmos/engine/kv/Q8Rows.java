@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,6 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q8Rows extends Rows {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** As many bytes as F has floats. */
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
 
     private final int group;
@@ -55,17 +57,42 @@ final class Q8Rows extends Rows {
         int at = (slot % BLOCK) * width;
         for (int g = 0; g < groups; g++) {
             int from = g * group;
-            float amax = 0f;
-            for (int i = from; i < from + group; i++) {
+            float amax = vectors ? absMax(src, offset + from) : 0f;
+            for (int i = from; !vectors && i < from + group; i++) {
                 amax = Math.max(amax, Math.abs(src[offset + i]));
             }
             float scale = amax / 127f;
             float inverse = scale != 0f ? 1f / scale : 0f;
             d[(slot % BLOCK) * groups + g] = scale;
-            for (int i = from; i < from + group; i++) {
+            int i = from;
+            for (; vectors && i < from + group; i += F.length()) {
+                rounded(FloatVector.fromArray(F, src, offset + i).mul(inverse)).intoArray(block, at + i);
+            }
+            for (; i < from + group; i++) {
                 block[at + i] = (byte) Math.round(src[offset + i] * inverse);
             }
         }
+    }
+
+    /** max |x| over the group of numbers at src[at] (a maximum, so the order does not matter). */
+    private float absMax(float[] src, int at) {
+        FloatVector m = FloatVector.fromArray(F, src, at).abs();
+        for (int i = F.length(); i < group; i += F.length()) {
+            m = m.max(FloatVector.fromArray(F, src, at + i).abs());
+        }
+        return m.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * {@link Math#round(float)} of every lane (|y| ≤ 127 here, or NaN), as bytes: the truncation t, plus one
+     * where y − t ≥ ½, minus one where y − t &lt; −½ (y − t is exact), so ties go up as Math.round's do.
+     */
+    private static ByteVector rounded(FloatVector y) {
+        IntVector t = (IntVector) y.convert(VectorOperators.F2I, 0);
+        FloatVector fraction = y.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+        t = t.add(1, fraction.compare(VectorOperators.GE, 0.5f).cast(I))
+                .sub(1, fraction.compare(VectorOperators.LT, -0.5f).cast(I));
+        return (ByteVector) t.convertShape(VectorOperators.I2B, B, 0);
     }
 
     @Override
@@ -205,40 +232,63 @@ final class Q8Rows extends Rows {
             int at = widen(s, offset, n, w, s * n);
             System.arraycopy(scales.get(s / BLOCK), at, ds, s * headGroups, headGroups);
         }
-        for (int t = 0; t < count; t++) {
+        int t = 0;
+        for (; t + 2 <= count; t += 2) {
+            valuesOfTwoQueries(p, keys, pos + t + 1, t, w, ds, headGroups, y, n);
+        }
+        for (; t < count; t++) {
             int seen = pos + t + 1;
-            int c = 0;
-            for (; c + 4 * lanes <= n; c += 4 * lanes) {
-                int g0 = c / group;
-                int g1 = (c + lanes) / group;
-                int g2 = (c + 2 * lanes) / group;
-                int g3 = (c + 3 * lanes) / group;
-                int yc = t * n + c;
-                FloatVector y0 = FloatVector.fromArray(F, y, yc);
-                FloatVector y1 = FloatVector.fromArray(F, y, yc + lanes);
-                FloatVector y2 = FloatVector.fromArray(F, y, yc + 2 * lanes);
-                FloatVector y3 = FloatVector.fromArray(F, y, yc + 3 * lanes);
-                for (int s = 0; s < seen; s++) {
-                    float a = p[t * keys + s];
-                    int ws = s * n + c;
-                    int d = s * headGroups;
-                    y0 = FloatVector.fromArray(F, w, ws).fma(FloatVector.broadcast(F, a * ds[d + g0]), y0);
-                    y1 = FloatVector.fromArray(F, w, ws + lanes).fma(FloatVector.broadcast(F, a * ds[d + g1]), y1);
-                    y2 = FloatVector.fromArray(F, w, ws + 2 * lanes).fma(FloatVector.broadcast(F, a * ds[d + g2]), y2);
-                    y3 = FloatVector.fromArray(F, w, ws + 3 * lanes).fma(FloatVector.broadcast(F, a * ds[d + g3]), y3);
-                }
-                y0.intoArray(y, yc);
-                y1.intoArray(y, yc + lanes);
-                y2.intoArray(y, yc + 2 * lanes);
-                y3.intoArray(y, yc + 3 * lanes);
-            }
-            for (; c < n; c += lanes) {
+            for (int c = 0; c < n; c += lanes) {
                 int g = c / group;
                 FloatVector acc = FloatVector.fromArray(F, y, t * n + c);
                 for (int s = 0; s < seen; s++) {
                     acc = FloatVector.fromArray(F, w, s * n + c).fma(FloatVector.broadcast(F, p[t * keys + s] * ds[s * headGroups + g]), acc);
                 }
                 acc.intoArray(y, t * n + c);
+            }
+        }
+    }
+
+    /**
+     * Queries t and t + 1 of {@link #accumulateCausal}, seeing the slots before {@code seen} and before
+     * seen + 1: two vectors of each output held in registers over the slots, every widened value loaded
+     * once for both, and the slot only t + 1 sees added last. Each query's adds are those of one query
+     * alone, in slot order.
+     */
+    private void valuesOfTwoQueries(float[] p, int keys, int seen, int t, float[] w, float[] ds, int headGroups, float[] y, int n) {
+        int lanes = F.length();
+        int a = t * keys;
+        int b = a + keys;
+        for (int c = 0; c < n; c += 2 * lanes) {
+            int c1 = Math.min(c + lanes, n - lanes);
+            int g0 = c / group;
+            int g1 = c1 / group;
+            FloatVector ya0 = FloatVector.fromArray(F, y, t * n + c);
+            FloatVector ya1 = FloatVector.fromArray(F, y, t * n + c1);
+            FloatVector yb0 = FloatVector.fromArray(F, y, (t + 1) * n + c);
+            FloatVector yb1 = FloatVector.fromArray(F, y, (t + 1) * n + c1);
+            boolean pair = c1 > c;
+            for (int s = 0; s < seen; s++) {
+                int d = s * headGroups;
+                FloatVector v0 = FloatVector.fromArray(F, w, s * n + c);
+                ya0 = v0.fma(FloatVector.broadcast(F, p[a + s] * ds[d + g0]), ya0);
+                yb0 = v0.fma(FloatVector.broadcast(F, p[b + s] * ds[d + g0]), yb0);
+                if (pair) {
+                    FloatVector v1 = FloatVector.fromArray(F, w, s * n + c1);
+                    ya1 = v1.fma(FloatVector.broadcast(F, p[a + s] * ds[d + g1]), ya1);
+                    yb1 = v1.fma(FloatVector.broadcast(F, p[b + s] * ds[d + g1]), yb1);
+                }
+            }
+            int d = seen * headGroups;
+            yb0 = FloatVector.fromArray(F, w, seen * n + c).fma(FloatVector.broadcast(F, p[b + seen] * ds[d + g0]), yb0);
+            if (pair) {
+                yb1 = FloatVector.fromArray(F, w, seen * n + c1).fma(FloatVector.broadcast(F, p[b + seen] * ds[d + g1]), yb1);
+            }
+            ya0.intoArray(y, t * n + c);
+            yb0.intoArray(y, (t + 1) * n + c);
+            if (pair) {
+                ya1.intoArray(y, t * n + c1);
+                yb1.intoArray(y, (t + 1) * n + c1);
             }
         }
     }
