@@ -38,7 +38,7 @@ public final class BinaryMosLinear implements Linear {
     private static final class Tile {
         float[] gates = new float[0];
         float[] xs = new float[0];
-        float[] sHatOut = new float[0];
+        OutScales outScales;
         /** The kernel's buffer, kept for reuse. */
         float[] prepared = new float[0];
         /** What the product reads: prepared, or xs itself. */
@@ -203,26 +203,25 @@ public final class BinaryMosLinear implements Linear {
                     if (parts == 1) {
                         prologue(x, tileFirst, n, rows, tile, k);
                     }
-                    k.multiply(signs, bits, tile.view, n, tile.sHatOut, y, tileFirst * out,
+                    k.multiply(signs, bits, tile.view, n, tile.outScales, y, tileFirst * out,
                             (int) ((long) blocks * part / parts) * block, Math.min((int) ((long) blocks * (part + 1) / parts) * block, out));
                 }
             });
         }
     }
 
-    /** g, xs, ŝ_out and the kernel's data for the n tokens from first into tile. */
+    /** g, xs and the kernel's data for the n tokens from first into tile (ŝ_out is made by the kernel). */
     private void prologue(float[] x, int first, int n, float[] rows, Tile tile, SignKernel k) {
         int experts = scales.experts();
         float[] gates = tile.gates = Buffers.grown(tile.gates, n * experts);
         float[] xs = tile.xs = Buffers.grown(tile.xs, n * paddedIn);
-        float[] sHatOut = tile.sHatOut = Buffers.grown(tile.sHatOut, n * out);
         scales.gates(x, first * in, n, gates);
         for (int t = 0; t < n; t++) {
             scales.scaleInput(x, (first + t) * in, gates, t * experts, rows, xs, t * paddedIn);
             // padding columns stay zero, so their signs never count (the buffer served other shapes before)
             Arrays.fill(xs, t * paddedIn + in, (t + 1) * paddedIn, 0f);
-            scales.outScales(gates, t * experts, rows, sHatOut, t * out);
         }
+        tile.outScales = new OutScales(scales, gates, rows);
         float[] prepared = k.prepare(xs, n, paddedIn, tile.prepared);
         if (prepared != xs) {
             tile.prepared = prepared;

@@ -140,14 +140,15 @@ final class LutKernel implements SignKernel {
     }
 
     @Override
-    public void multiply(PackedSigns signs, MemorySegment layout, float[] tables, int tokens, float[] sHatOut,
+    public void multiply(PackedSigns signs, MemorySegment layout, float[] tables, int tokens, OutScales outScales,
                          float[] y, int yOff, int rowFrom, int rowTo) {
         if (tokens >= TOKEN_LANES_FROM) {
-            LutTokenLanes.multiply(signs, layout, tables, tokens, sHatOut, y, yOff, rowFrom, rowTo);
+            LutTokenLanes.multiply(signs, layout, tables, tokens, outScales, y, yOff, rowFrom, rowTo);
             return;
         }
         int wpr = signs.wordsPerRow();
         int out = signs.rows();
+        float[] sHatOut = outScales.forRows(tokens, out, rowFrom, rowTo);
         int spans = (wpr + SPAN - 1) / SPAN;
         int panel = Math.max(SPAN, PANEL_TABLES / (tokens * TABLE_PER_WORD) / SPAN * SPAN);
         for (int p0 = 0; p0 < wpr; p0 += panel) {

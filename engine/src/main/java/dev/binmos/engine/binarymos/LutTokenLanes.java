@@ -51,6 +51,8 @@ final class LutTokenLanes {
         final float[] nibbles = new float[2 * NIBBLES];
         MemorySegment bits = MemorySegment.NULL;
         float[] sums = new float[0];
+        /** ŝ_out of one token for a stripe of rows. */
+        final float[] stripe = new float[STRIPE];
     }
 
     private LutTokenLanes() {
@@ -72,7 +74,7 @@ final class LutTokenLanes {
     }
 
     /** Rows [rowFrom, rowTo) of up to {@value #TOKENS} tokens, as {@link SignKernel#multiply}. */
-    static void multiply(PackedSigns signs, MemorySegment layout, float[] columns, int tokens, float[] sHatOut,
+    static void multiply(PackedSigns signs, MemorySegment layout, float[] columns, int tokens, OutScales outScales,
                          float[] y, int yOff, int rowFrom, int rowTo) {
         int wpr = signs.wordsPerRow();
         int out = signs.rows();
@@ -108,12 +110,14 @@ final class LutTokenLanes {
                 lookup1(tables, bits, bitsOffset(r - rowFrom) + panel, n, sums, (r - rowFrom) * TOKENS, first);
             }
         }
-        // by stripes of 16 rows, for the same reason as in columns: y and ŝ_out hold tokens out floats apart
+        // by stripes of 16 rows, for the same reason as in columns: y holds tokens out floats apart
+        float[] stripe = scratch.stripe;
         for (int r0 = rowFrom; r0 < rowTo; r0 += STRIPE) {
             int r1 = Math.min(rowTo, r0 + STRIPE);
             for (int t = 0; t < tokens; t++) {
+                outScales.fill(t, r0, r1, stripe, 0);
                 for (int r = r0; r < r1; r++) {
-                    y[yOff + t * out + r] = sums[(r - rowFrom) * TOKENS + t] * sHatOut[t * out + r];
+                    y[yOff + t * out + r] = sums[(r - rowFrom) * TOKENS + t] * stripe[r - r0];
                 }
             }
         }

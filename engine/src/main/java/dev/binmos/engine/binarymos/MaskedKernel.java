@@ -41,10 +41,11 @@ final class MaskedKernel implements SignKernel {
     }
 
     @Override
-    public void multiply(PackedSigns signs, MemorySegment layout, float[] xs, int tokens, float[] sHatOut,
+    public void multiply(PackedSigns signs, MemorySegment layout, float[] xs, int tokens, OutScales outScales,
                          float[] y, int yOff, int rowFrom, int rowTo) {
         int paddedIn = signs.wordsPerRow() * Long.SIZE;
         int out = signs.rows();
+        float[] sHatOut = outScales.forRows(tokens, out, rowFrom, rowTo);
         float[] totals = new float[tokens];
         for (int t = 0; t < tokens; t++) {
             totals[t] = sum(xs, t * paddedIn, paddedIn);

@@ -128,23 +128,23 @@ final class MixtureScales {
         }
     }
 
-    /** sHat[sOff + o] = ŝ_out[o] = Σ_e g[e] · S_out[e, o] for o in [0, out), from {@link #rows}. */
-    void outScales(float[] g, int gOff, float[] rows, float[] sHat, int sOff) {
+    /** sHat[sOff + o − from] = ŝ_out[o] = Σ_e g[gOff + e] · S_out[e, o] for o in [from, to), from {@link #rows}. */
+    void outScales(float[] g, int gOff, float[] rows, int from, int to, float[] sHat, int sOff) {
         int base = experts * in;
-        int o = 0;
-        for (int bound = S.loopBound(out); o < bound; o += S.length()) {
+        int o = from;
+        for (int bound = from + S.loopBound(to - from); o < bound; o += S.length()) {
             FloatVector s = FloatVector.zero(S);
             for (int e = 0; e < experts; e++) {
                 s = FloatVector.fromArray(S, rows, base + e * out + o).fma(FloatVector.broadcast(S, g[gOff + e]), s);
             }
-            s.intoArray(sHat, sOff + o);
+            s.intoArray(sHat, sOff + o - from);
         }
-        for (; o < out; o++) {
+        for (; o < to; o++) {
             float s = 0f;
             for (int e = 0; e < experts; e++) {
                 s = Math.fma(rows[base + e * out + o], g[gOff + e], s);
             }
-            sHat[sOff + o] = s;
+            sHat[sOff + o - from] = s;
         }
     }
 }
