@@ -1,7 +1,7 @@
 /*
  * The inner loop of LutTokenLanes.lookup4 in C with AVX-512 intrinsics, to tell what the hardware allows
- * from what the JIT makes of it: 16 byte tables of 256 entries x 32 tokens (512 KB, in L2), gathered bits
- * for 4 half-words of 16-row vectors, 4 rows at a time in 8 accumulators, two 64-byte loads and two adds
+ * from what the JIT makes of it: 16 byte tables of 256 entries x 32 tokens (512 KB, in L2), one span of
+ * bits as it lies in the layout, 4 half-words of 16-row vectors, 4 rows at a time in 8 accumulators, two 64-byte loads and two adds
  * per entry. An entry is 8 weights of 32 tokens (256 multiply-adds).
  *
  *   gcc -O3 -march=native bench/native/lookup.c -o /tmp/lookup && /tmp/lookup [rows] [reps] [entries]
@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < TABLES * 256 * TOKENS; i++) {
         tables[i] = (float) (i % 97) * 0.01f;
     }
-    /* (row / 16) * 64 + half * 16 + row % 16, as the gathered bits of a panel */
+    /* (row / 16) * 64 + half * 16 + row % 16, as the bits of a span in the layout */
     uint32_t *bits = aligned_alloc(64, (size_t) rows * 4 * sizeof(uint32_t));
     srand(1);
     for (long i = 0; i < (long) rows * 4; i++) {

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 
 /**
  * Times {@link LutTokenLanes#lookup}, the prefill kernel's inner loop, alone: 16 byte tables (512 KB, the
- * shape bench/native/lookup.c has fixed) and the gathered bits of {@code rows} rows, swept as
+ * shape bench/native/lookup.c has fixed) and one span of the bits of {@code rows} rows, swept as
  * {@link LutTokenLanes#multiply} sweeps them, on one thread. Next to bench/native/lookup.c (the same
  * loop in C) it shows how far the JIT's loop is from what the machine allows. In the engine's package, from
  * the bench module, to reach the package-private loop.

@@ -24,9 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  * transposed, once per linear ({@link #layout}): per span of 8 words, 16 rows × 8 words become 16 vectors of
  * one 32-bit half-word for 16 rows, and each vector then serves 8 lookups (its 8 nibbles: shift, table
  * permute, add = 64 weights per 16 lanes). Blocks of 32 rows share every table load, and each span's bits
- * serve all tokens of the tile. Rows are swept panel by panel, a panel being as many words as keep all
- * tokens' tables within 256 KB (half an L2): for one token that is the whole row, so each block reads its
- * rows front to back. Partial sums wait in y between spans.
+ * serve all tokens of the tile. The layout lies span by span, and the product sweeps it so: all blocks
+ * of a span, then the next, each span's tables (8 KB a token) staying in L1, and partial sums waiting in y
+ * between spans.
  */
 final class LutKernel implements SignKernel {
     static final LutKernel INSTANCE = new LutKernel();
@@ -44,8 +44,6 @@ final class LutKernel implements SignKernel {
     static final int SPAN = 8;
     /** Floats of tables per 64-bit word of inputs: 16 groups × 16 entries. */
     private static final int TABLE_PER_WORD = 256;
-    /** Table floats of all tokens per panel of words: 256 KB, half an L2. */
-    private static final int PANEL_TABLES = 1 << 16;
     /** Transposed half-words of one 16-row vector for a span. */
     static final int BITS_PER_VECTOR = 2 * SPAN * LANES;
     /** Bytes of the transposed bits of one block of 32 rows and one span. */
@@ -111,8 +109,8 @@ final class LutKernel implements SignKernel {
     }
 
     /**
-     * The bits transposed for the lookup: block b of 32 rows and span s of 8 words at (b · spans + s) ·
-     * {@link #BLOCK_SPAN_BYTES}, as {@link #transpose} makes them. Native memory, the size of the signs;
+     * The bits transposed for the lookup: block b of 32 rows and span s of 8 words at {@link #spanOffset},
+     * as {@link #transpose} makes them. Native memory, the size of the signs;
      * the row-major words it was made from are then given back (see {@link ResidentPages}).
      */
     @Override
@@ -127,16 +125,20 @@ final class LutKernel implements SignKernel {
                 int spanWords = Math.min(SPAN, wpr - j * SPAN);
                 transpose(signs, b * BLOCK, j * SPAN, spanWords, bits, 0);
                 transpose(signs, b * BLOCK + LANES, j * SPAN, spanWords, bits, BITS_PER_VECTOR);
-                MemorySegment.copy(bits, 0, layout, ValueLayout.JAVA_INT, spanOffset(b, j, spans), bits.length);
+                MemorySegment.copy(bits, 0, layout, ValueLayout.JAVA_INT, spanOffset(b, j, blocks), bits.length);
             }
         }
         ResidentPages.release(signs.segment());
         return layout;
     }
 
-    /** Byte offset in the layout of block b (rows 32 · b..) and span j (words 8 · j..), of spans per block. */
-    static long spanOffset(int b, int j, int spans) {
-        return ((long) b * spans + j) * BLOCK_SPAN_BYTES;
+    /**
+     * Byte offset in the layout of block b (rows 32 · b..) and span j (words 8 · j..), of blocks per span:
+     * span by span, so that the blocks of a span, which every pass over a span reads in turn, lie one after
+     * the other.
+     */
+    static long spanOffset(int b, int j, int blocks) {
+        return ((long) j * blocks + b) * BLOCK_SPAN_BYTES;
     }
 
     @Override
@@ -149,21 +151,20 @@ final class LutKernel implements SignKernel {
         int wpr = signs.wordsPerRow();
         int out = signs.rows();
         float[] sHatOut = outScales.forRows(tokens, out, rowFrom, rowTo);
-        int spans = (wpr + SPAN - 1) / SPAN;
-        int panel = Math.max(SPAN, PANEL_TABLES / (tokens * TABLE_PER_WORD) / SPAN * SPAN);
-        for (int p0 = 0; p0 < wpr; p0 += panel) {
+        int blocks = (out + BLOCK - 1) / BLOCK;
+        // span by span over the rows, as the layout lies; each row's partial sum waits in y between spans
+        for (int j0 = 0; j0 < wpr; j0 += SPAN) {
+            int spanWords = Math.min(SPAN, wpr - j0);
             for (int o = rowFrom; o < rowTo; o += BLOCK) {
-                for (int j0 = p0; j0 < Math.min(wpr, p0 + panel); j0 += SPAN) {
-                    int spanWords = Math.min(SPAN, wpr - j0);
-                    long bits = spanOffset(o / BLOCK, j0 / SPAN, spans);
-                    for (int t = 0; t < tokens; t++) {
-                        span(tables, (t * wpr + j0) * TABLE_PER_WORD, layout, bits, 2 * spanWords, y, yOff + t * out + o, rowTo - o,
-                                j0 == 0, j0 + SPAN >= wpr, sHatOut, t * out + o);
-                    }
+                long bits = spanOffset(o / BLOCK, j0 / SPAN, blocks);
+                for (int t = 0; t < tokens; t++) {
+                    span(tables, (t * wpr + j0) * TABLE_PER_WORD, layout, bits, 2 * spanWords, y, yOff + t * out + o, rowTo - o,
+                            j0 == 0, j0 + SPAN >= wpr, sHatOut, t * out + o);
                 }
             }
         }
     }
+
 
     /**
      * One span of one token for a block of 32 rows o..: y[yo + r] (r &lt; rows) = its partial sum so far (zero

@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * per byte of signs (8 inputs, 256 entries of {@value #TOKENS} tokens = 32 KB), so one index serves 8
  * weights of 32 tokens with two loads and two adds (four of each on AVX2), where a decode lookup (a shift,
  * a permute, an add) serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes
- * (256 KB, a quarter of L2) by each thread for its own rows, whose bits it first copies into one stream, a
- * span at a time ({@link #gather}), and partial sums wait in a per-thread buffer between panels. The
+ * (256 KB, a quarter of L2) by each thread for its own rows, whose bits it first copies, a span at a time
+ * ({@link #gather}), and partial sums wait in a per-thread buffer between panels. The
  * tables live in 64-byte aligned native memory: in a float[] every entry straddles cache lines, and the
  * lookups measured 1.4× slower.
  * <p>
@@ -78,13 +78,12 @@ final class LutTokenLanes {
                          float[] y, int yOff, int rowFrom, int rowTo) {
         int wpr = signs.wordsPerRow();
         int out = signs.rows();
-        int spans = (wpr + LutKernel.SPAN - 1) / LutKernel.SPAN;
         int halves = 2 * wpr;
-        // rowFrom is a multiple of 32 (a kernel block)
-        int blocks = (rowTo - rowFrom + LutKernel.BLOCK - 1) / LutKernel.BLOCK;
+        int blocks = (out + LutKernel.BLOCK - 1) / LutKernel.BLOCK;
         Scratch scratch = SCRATCH.get();
         MemorySegment tables = scratch.tables;
-        long bitsBytes = blocks * LutKernel.BLOCK_SPAN_BYTES;
+        // rowFrom is a multiple of 32 (a kernel block)
+        long bitsBytes = (rowTo - rowFrom + LutKernel.BLOCK - 1) / LutKernel.BLOCK * LutKernel.BLOCK_SPAN_BYTES;
         if (scratch.bits.byteSize() < bitsBytes) {
             scratch.bits = NativeMemory.allocate(bitsBytes);
         }
@@ -97,7 +96,8 @@ final class LutTokenLanes {
             }
             int inSpan = h0 % (2 * LutKernel.SPAN);
             if (inSpan == 0) {
-                gather(layout, rowFrom / LutKernel.BLOCK, blocks, spans, h0 / (2 * LutKernel.SPAN), bits);
+                MemorySegment.copy(layout, LutKernel.spanOffset(rowFrom / LutKernel.BLOCK, h0 / (2 * LutKernel.SPAN), blocks), bits, 0,
+                        bitsBytes);
             }
             long panel = (long) inSpan * LutKernel.LANES * Integer.BYTES;
             boolean first = h0 == 0;
@@ -124,21 +124,11 @@ final class LutTokenLanes {
     }
 
     /**
-     * Copies span j of blocks [block, block + blocks) out of the transposed bits into dst, block i at i ·
-     * {@link LutKernel#BLOCK_SPAN_BYTES}, once per span (eight panels). The lookups then read one stream: in
-     * the layout, consecutive blocks' bits for a span lie a span row apart (16 KB for 4096 columns, a new
-     * page each), which the prefetchers do not follow, and the lookups measured about 1.3× slower there
-     * than on the copy. Whole spans, 2 KB a block: copying each panel's 256-byte pieces instead measured
-     * 1.08 to 1.12× slower (bench/ab, 7B shapes, 32 tokens).
+     * Byte offset in a span's bits, copied once per span (eight panels), of row rowFrom + r, at the span's
+     * first half-word. The lookups read each block's bits for a panel (256 of its 2 KB) in every pass, and
+     * from the shared layout they measured 1.09 to 1.19× slower than from a thread's own copy (bench/ab, 7B
+     * shapes, 64 tokens, 2 threads).
      */
-    private static void gather(MemorySegment layout, int block, int blocks, int spans, int j, MemorySegment dst) {
-        for (int i = 0; i < blocks; i++) {
-            MemorySegment.copy(layout, LutKernel.spanOffset(block + i, j, spans), dst, i * LutKernel.BLOCK_SPAN_BYTES,
-                    LutKernel.BLOCK_SPAN_BYTES);
-        }
-    }
-
-    /** Byte offset in the gathered bits of row rowFrom + r (see {@link #gather}), at the span's first half-word. */
     static long bitsOffset(int r) {
         int lane = r % LutKernel.BLOCK;
         return (r / LutKernel.BLOCK) * LutKernel.BLOCK_SPAN_BYTES + (long) (lane / LutKernel.LANES) * LutKernel.BITS_PER_VECTOR * Integer.BYTES
