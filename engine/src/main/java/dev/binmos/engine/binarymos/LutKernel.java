@@ -165,7 +165,6 @@ final class LutKernel implements SignKernel {
         }
     }
 
-
     /**
      * One span of one token for a block of 32 rows o..: y[yo + r] (r &lt; rows) = its partial sum so far (zero
      * if first) + the lookups of this span, times ŝ_out (sHatOut[so + r]) if last.

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * weights of 32 tokens with two loads and two adds (four of each on AVX2), where a decode lookup (a shift,
  * a permute, an add) serves 4 weights of 16 rows. Tables are built per panel of {@value #PANEL_GROUPS} bytes
  * (256 KB, a quarter of L2) by each thread for its own rows, whose bits it first copies, a span at a time
- * ({@link #gather}), and partial sums wait in a per-thread buffer between panels. The
+ * ({@link #bitsOffset}), and partial sums wait in a per-thread buffer between panels. The
  * tables live in 64-byte aligned native memory: in a float[] every entry straddles cache lines, and the
  * lookups measured 1.4× slower.
  * <p>

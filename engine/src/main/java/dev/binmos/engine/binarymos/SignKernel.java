@@ -22,9 +22,9 @@ sealed interface SignKernel permits LutKernel, MaskedKernel {
 
     /**
      * Rows [rowFrom, rowTo) of every token: y[yOff + t · out + o], out = signs.rows(), from the signs in
-     * {@link #layout}. Each finished row is multiplied by its output scale, ŝ_out[t, o] of sHatOut.
+     * {@link #layout}. Each finished row is multiplied by its output scale, ŝ_out[t, o] of outScales.
      */
-    void multiply(PackedSigns signs, MemorySegment layout, float[] prepared, int tokens, OutScales sHatOut,
+    void multiply(PackedSigns signs, MemorySegment layout, float[] prepared, int tokens, OutScales outScales,
                   float[] y, int yOff, int rowFrom, int rowTo);
 
     /** Rows per unit of work: thread chunks start at multiples of this. */

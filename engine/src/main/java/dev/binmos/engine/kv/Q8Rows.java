@@ -18,8 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Q8Rows extends Rows {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** As many bytes as F has floats. */
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    /** As many bytes as F has floats. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
 
     private final int group;
@@ -57,10 +57,7 @@ final class Q8Rows extends Rows {
         int at = (slot % BLOCK) * width;
         for (int g = 0; g < groups; g++) {
             int from = g * group;
-            float amax = vectors ? absMax(src, offset + from) : 0f;
-            for (int i = from; !vectors && i < from + group; i++) {
-                amax = Math.max(amax, Math.abs(src[offset + i]));
-            }
+            float amax = absMax(src, offset + from);
             float scale = amax / 127f;
             float inverse = scale != 0f ? 1f / scale : 0f;
             d[(slot % BLOCK) * groups + g] = scale;
@@ -76,6 +73,13 @@ final class Q8Rows extends Rows {
 
     /** max |x| over the group of numbers at src[at] (a maximum, so the order does not matter). */
     private float absMax(float[] src, int at) {
+        if (!vectors) {
+            float amax = 0f;
+            for (int i = at; i < at + group; i++) {
+                amax = Math.max(amax, Math.abs(src[i]));
+            }
+            return amax;
+        }
         FloatVector m = FloatVector.fromArray(F, src, at).abs();
         for (int i = F.length(); i < group; i += F.length()) {
             m = m.max(FloatVector.fromArray(F, src, at + i).abs());
